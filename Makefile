@@ -1,0 +1,46 @@
+# seqviz: two commands for a fresh machine with Python 3.11, pip and apt.
+#   make run    create .venv if missing, install, serve the app on http://$(HOST):$(PORT)
+#   make test   install the dev requirements and Debian's chromium if missing, run every test tier
+#   make bench  print the benchmark figures (not part of the tests)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8501
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test test-fast bench build-zoo chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.fileWatcherType none
+
+# The browser tests drive Debian's chromium (never `playwright install`: no downloads from elsewhere).
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+test: $(VENV)/.dev-installed chromium
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m pytest -m "not browser"
+
+bench: $(VENV)/.dev-installed chromium
+	$(PY) bench/bench_foundation.py
+
+# Rebuild every shipped checkpoint from its recipe (deterministic; writes assets/ and SHA256SUMS).
+build-zoo: $(VENV)/.installed
+	$(PY) -m seqviz.zoo build all
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,16 @@
+"""seqviz: the router. Page config, navigation, the shared sidebar, then the chosen page runs.
+
+Lessons live in pages/ (one file each); the library they call is seqviz/. Run with `make run`.
+"""
+
+import streamlit as st
+
+from seqviz import ui
+
+st.set_page_config(page_title="seqviz", page_icon=ui.ICON, layout="wide")
+ui.configure_runtime()
+page = ui.navigation()
+with st.sidebar:
+    st.caption("seqviz: small sequence models, trained live, with every internal shown. "
+               "Models run on the CPU of this server; nothing is downloaded.")
+page.run()

@@ -1,0 +1,163 @@
+"""The one streamlit seam: navigation, cached loaders, shared widgets, export and "show the code".
+
+Everything that touches streamlit outside `pages/` lives here, so the rest of `seqviz` imports
+without it. Caching rules (DESIGN.md):
+- shipped models: `st.cache_resource`, keyed by checkpoint name; read-only, never trained;
+- traces and projections of shipped models: `st.cache_data`, keyed by names and plain values;
+- a model the learner trains: that session's `st.session_state`, as a `TrainingRun`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from seqviz import zoo
+from seqviz.analysis import PCABasis, fit_pca
+from seqviz.checkpoints import Checkpoint, CheckpointError
+from seqviz.trace import RecurrentTrace
+
+
+ICON = str(zoo.ASSETS / "icon.png")  # a local file: a material icon as favicon is fetched from a CDN
+
+
+# -- navigation -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # file under pages/
+    title: str
+    icon: str
+    url_path: str  # the page's address: http://host/<url_path>
+    summary: str  # one line for the home page and the README
+
+
+NAVIGATION: dict[str, list[PageSpec]] = {
+    "Start": [
+        PageSpec("pages/home.py", "Home", ":material/home:", "home",
+                 "What seqviz teaches and the learning path through the lessons."),
+    ],
+    "Recurrent networks": [
+        PageSpec("pages/rnn_basics.py", "Vanilla RNN", ":material/replay:", "rnn",
+                 "A tanh RNN that counts open brackets: every term of h_t, step by step, and training live."),
+    ],
+}
+
+
+def all_pages() -> list[PageSpec]:
+    return [p for section in NAVIGATION.values() for p in section]
+
+
+def navigation():
+    """Build `st.navigation` from NAVIGATION (the home page is the default)."""
+    sections = {
+        name: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.url_path == "home")
+               for p in pages]
+        for name, pages in NAVIGATION.items()
+    }
+    return st.navigation(sections)
+
+
+@st.cache_resource
+def configure_runtime() -> None:
+    """Once per server process: one torch thread (see shared/MEASURED.md) and no denormal slowdowns."""
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+
+
+# -- shipped models, cached and shared by every session (never trained, never mutated) ----------
+@st.cache_resource(show_spinner="Loading the shipped model...")
+def _load_shipped(name: str) -> Checkpoint:
+    return zoo.load(name)
+
+
+def shipped_checkpoint(name: str) -> Checkpoint | None:
+    """The shipped checkpoint, or None after showing one sentence saying why it cannot be used."""
+    try:
+        return _load_shipped(name)
+    except CheckpointError as err:
+        st.error(f"The shipped model {name!r} cannot be used: {err}")
+        return None
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def shipped_trace(name: str, text: str) -> RecurrentTrace:
+    ckpt = _load_shipped(name)
+    tokens = list(text)
+    return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.task.class_names)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def shipped_reference_states(name: str, n: int = 150, seed: int = 7) -> tuple[PCABasis, np.ndarray, list[str]]:
+    """PCA of the hidden states the shipped model visits on its own task's data."""
+    ckpt = _load_shipped(name)
+    return reference_states(ckpt.model, ckpt.task, ckpt.vocab, n, seed)
+
+
+def reference_states(model, task, vocab, n: int = 150, seed: int = 7) -> tuple[PCABasis, np.ndarray, list[str]]:
+    """Hidden states on n generated texts: the PCA basis, their 2-D points and their labels."""
+    x, y = task.tensors(task.dataset(n, seed), vocab)
+    with torch.no_grad():
+        _, h = model.hidden_states(x)  # (B, T, H)
+    real = (y >= 0).numpy()  # padding excluded
+    states = h.numpy()[real]  # (N, H)
+    labels = [task.class_names[int(c)] for c in y.numpy()[real]]
+    basis = fit_pca(states, k=2)
+    return basis, basis.project(states), labels
+
+
+# -- figures: chart, export, code --------------------------------------------------------------
+def plot(fig, name: str, data: pd.DataFrame | None = None, key: str | None = None) -> None:
+    """A plotly figure with PNG/SVG export named after the view, and the numbers behind it as CSV."""
+    st.plotly_chart(fig, width="stretch", key=key, config={
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": f"seqviz-{name}", "scale": 2},
+        "modeBarButtonsToAdd": ["toImage"],
+    })
+    if data is not None:
+        st.download_button(f"Download the numbers (CSV)", data.to_csv(index=False).encode(),
+                           file_name=f"seqviz-{name}.csv", mime="text/csv", key=f"csv-{key or name}",
+                           icon=":material/download:")
+
+
+def show_code(*objects, label: str = "Show the code") -> None:
+    """The real source of the functions behind a figure, read at run time so it never drifts."""
+    with st.expander(label, icon=":material/code:"):
+        for obj in objects:
+            st.code(inspect.getsource(obj), language="python")
+
+
+def state_default(key: str, default):
+    """Read cross-page or optional session state with a default: pages must work when opened directly."""
+    return st.session_state.get(key, default)
+
+
+# -- training a session's own model ------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def recipe_test_data(name: str):
+    """The held-out set of a shipped recipe (read-only tensors, shared)."""
+    return zoo.RECIPES[name].test_data()
+
+
+def train_live(run, n: int, refresh_every: int = 25) -> None:
+    """Train `run` n more steps with a progress bar and a loss curve redrawn every few steps.
+
+    The run lives in session_state and is updated in place, so a rerun that interrupts this loop
+    keeps every step already taken.
+    """
+    from seqviz.plotting import loss_chart
+
+    bar = st.progress(0.0, text=f"Training {n} steps...")
+    chart = st.empty()
+    first = run.step
+    for event in run.train(n):
+        done = event.step - first
+        if done % refresh_every == 0 or done == n:
+            bar.progress(done / n, text=f"Step {event.step}: loss {event.loss:.4f}")
+            chart.altair_chart(loss_chart([e.step for e in run.history], [e.loss for e in run.history]),
+                               width="stretch")
+    bar.empty()

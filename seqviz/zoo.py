@@ -1,0 +1,157 @@
+"""The shipped checkpoints: how each is trained, and the command that rebuilds it.
+
+    python -m seqviz.zoo list              # names and what each one is
+    python -m seqviz.zoo build NAME        # train NAME from its recipe, write assets/NAME.*, update SHA256SUMS
+    python -m seqviz.zoo verify            # every shipped file matches its checksum
+    python -m seqviz.zoo checksum FILE...  # record the checksum of another shipped file in assets/
+
+A recipe is fully seeded and runs on one thread, so a rebuild on these machines gives the same
+weights. The recipe, seed and the metric reached on the recipe's held-out set are written into the
+checkpoint's JSON, and a test recomputes that metric from the shipped file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from seqviz.checkpoints import (Checkpoint, CheckpointError, load_checkpoint, read_checksums,
+                                save_checkpoint, sha256, write_checksums)
+from seqviz.models.recurrent import RNNConfig, RNNTagger
+from seqviz.tasks import BracketTask
+from seqviz.training import TrainingRun, evaluate
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+CHECKSUMS = ASSETS / "SHA256SUMS"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    task: BracketTask
+    hidden_size: int
+    seed: int  # seeds the initial weights and the training stream
+    steps: int
+    lr: float
+    batch_size: int
+    test_seed: int  # the held-out set is generated from this seed, never used in training
+    test_size: int
+
+    def build_model(self) -> RNNTagger:
+        torch.manual_seed(self.seed)
+        vocab = self.task.vocab()
+        return RNNTagger(RNNConfig(len(vocab), self.task.num_classes, self.hidden_size))
+
+    def training_batches(self, seed_offset: int = 0):
+        return self.task.batches(self.seed + 1 + seed_offset, self.batch_size, self.task.vocab())
+
+    def test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.task.tensors(self.task.dataset(self.test_size, self.test_seed), self.task.vocab())
+
+
+RECIPES = {
+    r.name: r
+    for r in [
+        Recipe(
+            name="rnn-brackets",
+            description="Vanilla RNN (16 tanh units) that tracks bracket depth 0-4 while reading text.",
+            task=BracketTask(), hidden_size=16, seed=0, steps=2000, lr=3e-3, batch_size=64,
+            test_seed=1234, test_size=1000,
+        ),
+    ]
+}
+
+
+def build(name: str, directory: Path = ASSETS, log=print) -> dict[str, float]:
+    """Train a recipe from scratch and write its checkpoint and checksums into `directory`."""
+    recipe = RECIPES[name]
+    torch.set_num_threads(1)
+    model = recipe.build_model()
+    run = TrainingRun.start(model, recipe.training_batches(), lr=recipe.lr)
+    start = time.perf_counter()
+    for event in run.train(recipe.steps):
+        if event.step % 500 == 0:
+            log(f"{name}: step {event.step} loss {event.loss:.4f}")
+    metrics = evaluate(model, *recipe.test_data())
+    fields = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe) if f.name not in ("task", "name", "description")}
+    meta = {
+        "description": recipe.description,
+        "vocab": recipe.task.vocab().to_list(),
+        "class_names": recipe.task.class_names,
+        "task": {"name": recipe.task.name, "params": dataclasses.asdict(recipe.task)},
+        "recipe": {**fields, "optimizer": "Adam", "grad_clip": run.grad_clip},
+        "seed": recipe.seed,
+        "metrics": metrics,
+        "train_seconds": round(time.perf_counter() - start, 1),
+        "torch_version": torch.__version__,
+    }
+    paths = save_checkpoint(model, meta, directory, name)
+    sums = read_checksums(directory / CHECKSUMS.name)
+    sums.update({p.name: sha256(p) for p in paths})
+    write_checksums(directory / CHECKSUMS.name, sums)
+    log(f"{name}: {metrics} -> {', '.join(str(p) for p in paths)}")
+    return metrics
+
+
+def verify_files(name: str, directory: Path = ASSETS) -> None:
+    """Raise CheckpointError unless both files of `name` match the recorded checksums."""
+    sums = read_checksums(directory / CHECKSUMS.name)
+    for fname in (f"{name}.safetensors", f"{name}.json"):
+        path = directory / fname
+        if fname not in sums:
+            raise CheckpointError(f"The shipped file {fname} has no recorded checksum.")
+        if not path.is_file():
+            raise CheckpointError(f"The shipped file {fname} is missing; rebuild it with `python -m seqviz.zoo build {name}`.")
+        if sha256(path) != sums[fname]:
+            raise CheckpointError(f"The shipped file {fname} does not match its checksum; rebuild it with `python -m seqviz.zoo build {name}`.")
+
+
+def load(name: str, directory: Path = ASSETS) -> Checkpoint:
+    """A shipped checkpoint, checksum-verified and fully validated."""
+    if name not in RECIPES:
+        raise CheckpointError(f"There is no shipped checkpoint called {name!r}.")
+    verify_files(name, directory)
+    return load_checkpoint(directory, name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m seqviz.zoo", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list")
+    b = sub.add_parser("build")
+    b.add_argument("names", nargs="+", choices=sorted(RECIPES) + ["all"])
+    sub.add_parser("verify")
+    c = sub.add_parser("checksum")
+    c.add_argument("files", nargs="+")
+    args = parser.parse_args(argv)
+    if args.cmd == "list":
+        for r in RECIPES.values():
+            print(f"{r.name:20s} {r.description}")
+    elif args.cmd == "build":
+        for name in sorted(RECIPES) if "all" in args.names else args.names:
+            build(name)
+    elif args.cmd == "checksum":
+        sums = read_checksums(CHECKSUMS)
+        for f in args.files:
+            path = ASSETS / Path(f).name
+            sums[path.name] = sha256(path)
+            print(f"{sums[path.name]}  {path.name}")
+        write_checksums(CHECKSUMS, sums)
+    else:
+        sums = read_checksums(CHECKSUMS)
+        for fname, digest in sorted(sums.items()):
+            if not (ASSETS / fname).is_file() or sha256(ASSETS / fname) != digest:
+                raise SystemExit(f"{fname}: missing or does not match its checksum")
+            print(f"{fname}: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Tier 2, invariants: seeds reproduce, probabilities normalise, checkpoints keep their promises."""
+
+import numpy as np
+import pytest
+import torch
+
+from seqviz import zoo
+from seqviz.models.recurrent import RNNConfig, RNNTagger
+from seqviz.training import TrainingRun, evaluate
+
+
+def _fresh(seed, task):
+    torch.manual_seed(seed)
+    vocab = task.vocab()
+    return RNNTagger(RNNConfig(len(vocab), task.num_classes, 8)), vocab
+
+
+def test_fixed_seed_gives_identical_traces(task):
+    (m1, vocab), (m2, _) = _fresh(3, task), _fresh(3, task)
+    (m3, _) = _fresh(4, task)
+    text = "a(b(c))"
+    ids = vocab.encode(list(text))
+    t1, t2, t3 = (m.trace(ids, list(text), task.class_names) for m in (m1, m2, m3))
+    assert np.array_equal(t1.hidden, t2.hidden) and np.array_equal(t1.logits, t2.logits)
+    assert all(np.array_equal(t1.terms[k], t2.terms[k]) for k in t1.terms)
+    assert not np.array_equal(t1.hidden, t3.hidden)  # and the seed matters
+
+
+def test_fixed_seed_gives_identical_training(task):
+    def losses(seed):
+        model, vocab = _fresh(seed, task)
+        run = TrainingRun.start(model, task.batches(seed + 1, 16, vocab), lr=3e-3)
+        return [e.loss for e in run.train(15)]
+
+    assert losses(0) == losses(0)
+    assert losses(0) != losses(1)
+
+
+def test_probabilities_sum_to_one_and_lie_in_range(shipped):
+    text = "((((((x)))))))))"  # deeper and more unbalanced than training ever was
+    tr = shipped.model.trace(shipped.vocab.encode(list(text)), list(text), shipped.task.class_names)
+    assert np.allclose(tr.probs.sum(axis=1), 1.0, atol=1e-6)
+    assert (tr.probs >= 0).all() and (tr.probs <= 1).all()
+    assert (np.abs(tr.hidden) <= 1).all()  # tanh's range
+
+
+def test_shipped_checkpoint_reproduces_its_recorded_metric(shipped):
+    recipe = zoo.RECIPES["rnn-brackets"]
+    metrics = evaluate(shipped.model, *recipe.test_data())
+    recorded = shipped.meta["metrics"]
+    for key in ("loss", "step_accuracy", "sequence_accuracy"):
+        assert metrics[key] == pytest.approx(recorded[key], abs=1e-6), key
+    assert recorded["step_accuracy"] >= 0.99  # the lesson needs a model that really counts
+
+
+def test_shipped_json_records_config_vocab_recipe_and_seed(shipped):
+    meta = shipped.meta
+    assert meta["config"] == {"vocab_size": 30, "num_classes": 5, "hidden_size": 16}
+    assert meta["vocab"] == shipped.task.vocab().to_list()
+    assert meta["recipe"]["steps"] > 0 and meta["seed"] == zoo.RECIPES["rnn-brackets"].seed
+    assert meta["task"]["name"] == "brackets"
+
+
+def test_training_interrupted_midway_keeps_every_step_taken(task):
+    model, vocab = _fresh(0, task)
+    run = TrainingRun.start(model, task.batches(1, 16, vocab), lr=3e-3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    gen = run.train(50)
+    for _ in range(7):
+        next(gen)
+    gen.close()  # what a Streamlit rerun does to a running loop
+    assert run.step == 7 and len(run.history) == 7
+    assert not model.training  # left in eval mode
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+    list(run.train(3))
+    assert [e.step for e in run.history] == list(range(1, 11))
+
+
+def test_a_short_training_run_learns_the_task(task):
+    """Training really trains: 400 steps from random weights beat chance clearly."""
+    model, vocab = _fresh(0, task)
+    x, y = task.tensors(task.dataset(300, 99), vocab)
+    before = evaluate(model, x, y)["step_accuracy"]
+    run = TrainingRun.start(model, task.batches(1, 64, vocab), lr=1e-2)
+    list(run.train(400))
+    after = evaluate(model, x, y)["step_accuracy"]
+    assert after > 0.9 and after > before + 0.3

@@ -1,0 +1,149 @@
+"""Tier 4, pages: every page in the navigation runs under AppTest, and its main widgets work."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqviz.ui import all_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60  # the default 3 s is too short for a first torch import on 2 cores
+
+
+def open_page(path: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    at.switch_page(path).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_every_page_file_is_in_the_navigation():
+    files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py")}
+    assert files == {p.path for p in all_pages()}, "a page exists that the navigation (and so this test) skips"
+
+
+@pytest.mark.parametrize("page", all_pages(), ids=lambda p: p.url_path)
+def test_page_runs_without_exception(page):
+    at = open_page(page.path)
+    assert_clean(at)
+    assert at.title, "every page has a title"
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_home_links_every_lesson():
+    at = open_page("pages/home.py")
+    links = at.get("page_link")
+    assert all(el.proto.page_script_hash for el in links)  # each resolves to a registered page
+    lessons = {p.title for p in all_pages() if p.url_path != "home"}
+    assert lessons and {el.proto.label for el in links} == lessons
+
+
+# -- the vanilla RNN lesson --------------------------------------------------------------------
+RNN = "pages/rnn_basics.py"
+
+
+def test_rnn_lesson_shows_every_view_for_the_default_text():
+    at = open_page(RNN)
+    assert_clean(at)
+    assert [h.value for h in at.header][:4] == [
+        "1. The hidden state over time", "2. Step 1, every number",
+        "3. What the model predicts after every step", "4. The path of the hidden state"]
+    assert len(at.get("plotly_chart")) == 4
+    assert any("tanh" in l.value and "W_{hh}" in l.value for l in at.latex)
+
+
+def test_rnn_step_slider_and_unit_write_out_the_equation():
+    at = open_page(RNN)
+    at.slider(key="rnn_t").set_value(5).run()
+    at.selectbox(key="rnn_unit").set_value(3).run()
+    assert_clean(at)
+    assert at.header[1].value == "2. Step 5, every number"
+    assert any(r"a_{5}[3]" in l.value and r"h_{5}[3] = \tanh" in l.value for l in at.latex)
+
+
+def test_rnn_typed_text_updates_and_shorter_text_clamps_the_step():
+    at = open_page(RNN)
+    at.slider(key="rnn_t").set_value(12).run()
+    at.text_input(key="rnn_text").input("((a))").run()
+    assert_clean(at)
+    assert at.slider(key="rnn_t").value == 5
+    assert at.metric[0].value == "5 / 5"  # the shipped model counts this one right
+
+
+def test_rnn_text_from_the_url_is_used():
+    at = open_page(RNN, {"rnn_text": "(x)", "rnn_t": "2"})
+    assert_clean(at)
+    assert at.text_input(key="rnn_text").value == "(x)"
+    assert at.header[1].value == "2. Step 2, every number"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "at least one character"),
+    ("(" * 10_000, "10,000 characters"),
+    ("(a)😀", "😀"),
+    ("<script>alert('x')</script>", "'<'"),
+    ("Hello (World)", "'H'"),
+])
+def test_rnn_bad_text_gets_a_message_and_the_page_keeps_working(text, fragment):
+    at = open_page(RNN)
+    at.text_input(key="rnn_text").input(text).run()
+    assert_clean(at)
+    assert len(at.error) == 1 and fragment in at.error[0].value
+    assert len(at.get("plotly_chart")) == 0
+    assert at.header[-1].value == "5. Train your own"  # training stays available
+    at.text_input(key="rnn_text").input("(ok)").run()
+    assert not at.error and len(at.get("plotly_chart")) == 4
+
+
+def test_rnn_unbalanced_text_gets_a_note_not_an_error():
+    at = open_page(RNN)
+    at.text_input(key="rnn_text").input("a))(").run()
+    assert_clean(at)
+    assert not at.error and "never opened" in at.warning[0].value
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_rnn_my_model_before_training_falls_back_to_the_shipped_one():
+    at = open_page(RNN)
+    at.session_state["rnn_model"] = "mine"
+    at.run()
+    assert_clean(at)
+    assert any("not trained a model" in i.value for i in at.info)
+
+
+def test_rnn_training_is_kept_in_the_session_and_never_touches_the_shipped_model(shipped):
+    before = {k: v.clone() for k, v in shipped.model.state_dict().items()}
+    at = open_page(RNN)
+    at.number_input(key="rnn_train_steps").set_value(30).run()
+    at.button[0].click().run()  # "Train 30 more steps"
+    assert_clean(at)
+    run = at.session_state["rnn_run"]
+    assert run.step == 30 and run.metrics["step"] == 30
+    assert at.session_state["rnn_model"] == "mine"  # the views switch to the learner's model
+    assert "Steps trained" in [m.label for m in at.metric]
+    # a widget touched afterwards keeps the model
+    at.slider(key="rnn_t").set_value(3).run()
+    assert at.session_state["rnn_run"] is run and run.step == 30
+    at.button[0].click().run()
+    assert at.session_state["rnn_run"].step == 60
+    for k, v in shipped.model.state_dict().items():  # shipped weights untouched (same process cache)
+        assert v.equal(before[k])
+    at.button[1].click().run()  # Start over
+    assert "rnn_run" not in at.session_state
+
+
+def test_rnn_training_from_the_checkpoint_copies_it():
+    at = open_page(RNN)
+    at.radio(key="rnn_origin").set_value("the shipped checkpoint").run()
+    at.number_input(key="rnn_train_steps").set_value(10).run()
+    at.button[0].click().run()
+    assert_clean(at)
+    run = at.session_state["rnn_run"]
+    assert run.origin == "the shipped checkpoint" and run.metrics["step_accuracy"] > 0.95
