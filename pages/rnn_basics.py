@@ -142,7 +142,7 @@ lr = c2.select_slider("Learning rate", [1e-3, 3e-3, 1e-2, 3e-2], 3e-3, key="rnn_
                       format_func=lambda x: f"{x:g}")
 origin = c3.radio("Start from", ["random weights", "the shipped checkpoint"], key="rnn_origin")
 seed = c4.number_input("Seed", 0, 10_000, 0, key="rnn_seed")
-b1, b2 = st.columns(2)
+b1, b2, _ = st.columns([1, 1, 2])
 train_clicked = b1.button(f"Train {n_steps} more steps", type="primary", icon=":material/play_arrow:")
 if b2.button("Start over", icon=":material/restart_alt:", disabled=run is None):
     st.session_state.pop("rnn_run", None)

@@ -33,7 +33,8 @@ def token_label(tok: str) -> str:
 def _time_axis(fig: go.Figure, tokens: list[str], row=None, col=None) -> None:
     # Tokens repeat, so the axis is numeric (the step t = 1..T) with the tokens as tick labels.
     fig.update_xaxes(tickmode="array", tickvals=list(range(1, len(tokens) + 1)),
-                     ticktext=[token_label(t) for t in tokens], tickangle=0, title="input character x_t",
+                     ticktext=[token_label(t) for t in tokens], tickangle=0, tickfont=dict(size=20),
+                     title="input character x_t",
                      row=row, col=col)
 
 
@@ -69,23 +70,21 @@ def step_terms_figure(trace: RecurrentTrace, t: int) -> go.Figure:
     h_cols = np.stack([trace.h_prev[i], trace.hidden[i]], axis=1)  # (H, 2)
     H = terms.shape[0]
     bound = float(max(1.0, np.abs(np.stack(list(trace.terms.values()))).max()))  # fixed over all t
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.08,
-                        subplot_titles=("a_t = W_xh x_t + b_xh + W_hh h_{t-1} + b_hh",
-                                        "h_t = tanh(a_t)"))
+    # Column labels read as the equation, left to right: a_t = W_xh x_t + b_xh + W_hh h_{t-1} + b_hh.
+    labels = [("" if k == 0 else "= " if n == "a_t" else "+ ") + n for k, n in enumerate(names)]
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.06)
     units = np.arange(H)
     fig.add_trace(go.Heatmap(
-        z=terms, x=names, y=units, colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
-        text=terms, texttemplate="%{z:.2f}", textfont=dict(size=13), showscale=False,
+        z=terms, x=labels, y=units, colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
+        text=terms, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
         hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Heatmap(
-        z=h_cols, x=["h_{t-1}", "h_t"], y=units, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
-        text=h_cols, texttemplate="%{z:.2f}", textfont=dict(size=13), showscale=False,
+        z=h_cols, x=["h_{t-1}", "h_t = tanh(a_t)"], y=units, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        text=h_cols, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
         hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=2)
     fig.update_yaxes(autorange="reversed", dtick=1, title="hidden unit", row=1, col=1)
     fig.update_yaxes(autorange="reversed", dtick=1, row=1, col=2)
-    fig.update_xaxes(side="top", row=1, col=1)
-    fig.update_xaxes(side="top", row=1, col=2)
-    fig.update_annotations(yshift=30)
+    fig.update_xaxes(side="top", tickfont=dict(size=17))
     return _layout(fig, 170 + 24 * H)
 
 

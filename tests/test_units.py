@@ -132,7 +132,8 @@ def test_step_terms_figure_shows_the_numbers_of_step_t(trace):
     t = 4
     fig = plotting.step_terms_figure(trace, t)
     terms, hs = fig.data[0], fig.data[1]
-    assert list(terms.x) == list(trace.terms)
+    assert [x.lstrip("+= ") for x in terms.x] == list(trace.terms)
+    assert list(terms.x)[-1] == "= a_t" and list(terms.x)[1] == "+ b_xh"  # reads as the equation
     assert np.allclose(terms.z[:, -1], trace.terms["a_t"][t - 1])
     assert np.allclose(hs.z[:, 0], trace.hidden[t - 2]) and np.allclose(hs.z[:, 1], trace.hidden[t - 1])
     assert (hs.zmin, hs.zmax) == (-1, 1)
