@@ -1,7 +1,7 @@
 """Vanilla RNN lesson: a tanh RNN that counts open brackets, shown one number at a time.
 
 Library calls: ui.shipped_checkpoint / ui.shipped_trace / ui.shipped_reference_states (cached,
-shared), RNNTagger.trace and ui.reference_states (the learner's model), BracketTask.check_text,
+shared), RecurrentNet.trace and ui.reference_states (the learner's model), BracketTask.check_text,
 plotting.hidden_heatmap / step_terms_figure / prediction_heatmap / trajectory_figure,
 training.TrainingRun + evaluate via ui.train_live.
 """
@@ -12,7 +12,7 @@ import streamlit as st
 import torch
 
 from seqviz import plotting, ui
-from seqviz.models.recurrent import RNNConfig, RNNTagger, copy_model, rnn_cell
+from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, copy_model, rnn_cell
 from seqviz.training import TrainingRun, evaluate
 
 SHIPPED = "rnn-brackets"
@@ -40,7 +40,7 @@ st.markdown(
     f"$W_{{xh}}$ is {cfg.hidden_size}×{cfg.vocab_size}, $W_{{hh}}$ is {cfg.hidden_size}×{cfg.hidden_size}, "
     f"$W_{{hy}}$ maps $h_t$ to scores for the $C = {cfg.num_classes}$ depths 0-{cfg.num_classes - 1}."
 )
-ui.show_code(rnn_cell, RNNTagger.trace)
+ui.show_code(rnn_cell, RecurrentNet._recompute)
 
 # -- which model, which text --------------------------------------------------------------------
 run: TrainingRun | None = st.session_state.get("rnn_run")
@@ -96,7 +96,8 @@ else:
     H = trace.hidden.shape[1]
     unit = st.selectbox("Write out the equation for unit j", list(range(H)), key="rnn_unit",
                         bind="query-params")
-    v = {name: values[t - 1, unit] for name, values in trace.terms.items()}
+    eq = trace.first.equation("a")
+    v = {name: values[t - 1, unit] for name, values in eq.items()}
     st.latex(
         rf"a_{{{t}}}[{unit}] = \underbrace{{{v['W_xh x_t']:.3f}}}_{{(W_{{xh}} x_t)[{unit}]}}"
         rf" + \underbrace{{{v['b_xh']:.3f}}}_{{b_{{xh}}[{unit}]}}"
@@ -104,10 +105,10 @@ else:
         rf" + \underbrace{{{v['b_hh']:.3f}}}_{{b_{{hh}}[{unit}]}} = {v['a_t']:.3f}"
         rf", \qquad h_{{{t}}}[{unit}] = \tanh({v['a_t']:.3f}) = {trace.hidden[t - 1, unit]:.3f}"
     )
-    terms_df = pd.DataFrame({name: values[t - 1] for name, values in trace.terms.items()})
-    terms_df["h_{t-1}"], terms_df["h_t"] = trace.h_prev[t - 1], trace.hidden[t - 1]
+    terms_df = pd.DataFrame({name: values[t - 1] for name, values in eq.items()})
+    terms_df["h_{t-1}"], terms_df["h_t"] = trace.first.h_prev[t - 1], trace.hidden[t - 1]
     terms_df.insert(0, "unit", range(H))
-    ui.plot(plotting.step_terms_figure(trace, t), f"rnn-step-{t}", terms_df, key="terms")
+    ui.plot(plotting.step_terms_figure(trace.first, t), f"rnn-step-{t}", terms_df, key="terms")
 
     st.header("3. What the model predicts after every step")
     st.caption("Colour: the probability the model gives each depth after reading up to that character. "
@@ -151,7 +152,7 @@ if train_clicked:
     if run is None:
         if origin == "random weights":
             torch.manual_seed(int(seed))
-            new_model = RNNTagger(RNNConfig(cfg.vocab_size, cfg.num_classes, cfg.hidden_size))
+            new_model = RecurrentNet(RecurrentConfig(cfg.vocab_size, cfg.num_classes, "rnn", cfg.hidden_size))
         else:
             new_model = copy_model(ckpt.model)  # never train the shared, cached model
         run = TrainingRun.start(new_model, task.batches(int(seed) + 1, 64, vocab), lr=lr, origin=origin)

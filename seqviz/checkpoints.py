@@ -116,6 +116,7 @@ def _parse_meta(config: bytes | str) -> dict:
 
 
 def _parse_config(config_class, raw) -> object:
+    """Exactly the dataclass's fields, each of its declared type and within this app's limits."""
     if not isinstance(raw, dict):
         raise CheckpointError("The checkpoint's \"config\" must be a JSON object.")
     fields = {f.name: f for f in dataclasses.fields(config_class)}
@@ -124,10 +125,19 @@ def _parse_config(config_class, raw) -> object:
     if unknown or missing:
         raise CheckpointError(f"The config does not match the architecture (unknown fields: {unknown or 'none'}; missing: {missing or 'none'}).")
     for key, value in raw.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        kind, meta = fields[key].type, fields[key].metadata
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise CheckpointError(f"Config field {key!r} must be true or false, not {str(value)[:20]!r}.")
+        elif kind == "str":
+            if value not in meta.get("choices", ()):
+                raise CheckpointError(f"Config field {key!r} must be one of {list(meta.get('choices', ()))}, not {str(value)[:20]!r}.")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise CheckpointError(f"Config field {key!r} must be a positive whole number, not {str(value)[:20]!r}.")
-        if value > SIZE_LIMITS.get(key, 10_000):
-            raise CheckpointError(f"Config field {key!r} is {value:,}, above this app's limit of {SIZE_LIMITS.get(key, 10_000):,}.")
+        else:
+            limit = meta.get("max", SIZE_LIMITS.get(key, 10_000))
+            if value > limit:
+                raise CheckpointError(f"Config field {key!r} is {value:,}, above this app's limit of {limit:,}.")
     return config_class(**raw)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seqviz.trace import RecurrentTrace
+from seqviz.trace import CellTrace, RecurrentTrace
 
 DIVERGING = "RdBu_r"  # blue negative, white 0, red positive
 SEQUENTIAL = "Viridis"
@@ -62,16 +62,24 @@ def hidden_heatmap(trace: RecurrentTrace, t: int | None = None) -> go.Figure:
     return _layout(fig, 120 + 22 * H)
 
 
-def step_terms_figure(trace: RecurrentTrace, t: int) -> go.Figure:
-    """Every term of the cell equation at step t (1-based), one column per term, one row per unit."""
+def step_terms_figure(cell: CellTrace, t: int, gate: str = "a") -> go.Figure:
+    """Every term of one gate's equation at step t (1-based): one column per term, one row per unit."""
     i = t - 1
-    names = list(trace.terms)
-    terms = np.stack([trace.terms[n][i] for n in names], axis=1)  # (H, n_terms)
-    h_cols = np.stack([trace.h_prev[i], trace.hidden[i]], axis=1)  # (H, 2)
+    eq = cell.equation(gate)
+    names = list(eq)
+    terms = np.stack([eq[n][i] for n in names], axis=1)  # (H, n_terms)
+    prev = "h_{t+1}" if cell.reverse else "h_{t-1}"
+    if gate == "a":  # vanilla RNN: the squashed pre-activation is the new state
+        out_label, out = "h_t = tanh(a_t)", cell.hidden[i]
+    else:
+        fn = "tanh" if gate in ("g", "n") else "σ"
+        out_label, out = f"{gate}_t = {fn}(pre_{gate})", cell.gates[gate][i]
+    h_cols = np.stack([cell.h_prev[i], out], axis=1)  # (H, 2)
     H = terms.shape[0]
-    bound = float(max(1.0, np.abs(np.stack(list(trace.terms.values()))).max()))  # fixed over all t
+    bound = float(max(1.0, np.abs(np.stack(list(eq.values()))).max()))  # fixed over all t
+    # Both right-hand columns share the diverging [-1, 1] scale, so h_{t-1} and the output compare.
     # Column labels read as the equation, left to right: a_t = W_xh x_t + b_xh + W_hh h_{t-1} + b_hh.
-    labels = [("" if k == 0 else "= " if n == "a_t" else "+ ") + n for k, n in enumerate(names)]
+    labels = [("" if k == 0 else "= " if k == len(names) - 1 else "+ ") + n for k, n in enumerate(names)]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.06)
     units = np.arange(H)
     fig.add_trace(go.Heatmap(
@@ -79,7 +87,7 @@ def step_terms_figure(trace: RecurrentTrace, t: int) -> go.Figure:
         text=terms, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
         hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Heatmap(
-        z=h_cols, x=["h_{t-1}", "h_t = tanh(a_t)"], y=units, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        z=h_cols, x=[prev, out_label], y=units, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
         text=h_cols, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
         hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=2)
     fig.update_yaxes(autorange="reversed", dtick=1, title="hidden unit", row=1, col=1)

@@ -78,10 +78,13 @@ class TrainingRun:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-    """Loss and accuracy of a per-step tagger on padded data (IGNORE marks padding)."""
+    """Loss and accuracy on held-out data: y (B,) one class per text -> "accuracy"; y (B, T) one
+    class per step (IGNORE on padding) -> "step_accuracy" and "sequence_accuracy" (every step right)."""
     model.eval()
     logits, loss = model(x, y)
-    pred = logits.argmax(-1)  # (B, T)
+    pred = logits.argmax(-1)  # (B,) or (B, T)
+    if y.dim() == 1:
+        return {"loss": float(loss), "accuracy": float((pred == y).float().mean())}
     real = y != IGNORE  # (B, T)
     correct = (pred == y) & real
     seq_ok = (correct | ~real).all(dim=1)  # every real position right

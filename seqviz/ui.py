@@ -102,7 +102,7 @@ def reference_states(model, task, vocab, n: int = 150, seed: int = 7) -> tuple[P
     """Hidden states on n generated texts: the PCA basis, their 2-D points and their labels."""
     x, y = task.tensors(task.dataset(n, seed), vocab)
     with torch.no_grad():
-        _, h = model.hidden_states(x)  # (B, T, H)
+        h = model.hidden_states(x)[..., : model.cfg.hidden_size]  # (B, T, H): top layer, left to right
     real = (y >= 0).numpy()  # padding excluded
     states = h.numpy()[real]  # (N, H)
     labels = [task.class_names[int(c)] for c in y.numpy()[real]]

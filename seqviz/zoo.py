@@ -23,7 +23,7 @@ import torch
 
 from seqviz.checkpoints import (Checkpoint, CheckpointError, load_checkpoint, read_checksums,
                                 save_checkpoint, sha256, write_checksums)
-from seqviz.models.recurrent import RNNConfig, RNNTagger
+from seqviz.models.recurrent import RecurrentConfig, RecurrentNet
 from seqviz.tasks import BracketTask
 from seqviz.training import TrainingRun, evaluate
 
@@ -44,10 +44,10 @@ class Recipe:
     test_seed: int  # the held-out set is generated from this seed, never used in training
     test_size: int
 
-    def build_model(self) -> RNNTagger:
+    def build_model(self) -> RecurrentNet:
         torch.manual_seed(self.seed)
         vocab = self.task.vocab()
-        return RNNTagger(RNNConfig(len(vocab), self.task.num_classes, self.hidden_size))
+        return RecurrentNet(RecurrentConfig(len(vocab), self.task.num_classes, "rnn", self.hidden_size))
 
     def training_batches(self, seed_offset: int = 0):
         return self.task.batches(self.seed + 1 + seed_offset, self.batch_size, self.task.vocab())

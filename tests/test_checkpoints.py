@@ -22,6 +22,9 @@ def files(shipped):
                                             if k not in ("format", "version", "architecture", "config")})
 
 
+CFG = {"vocab_size": 30, "num_classes": 5, "cell": "rnn", "hidden_size": 16}
+
+
 def _meta(files):
     return json.loads(files[1])
 
@@ -65,14 +68,19 @@ def test_json_that_is_not_a_checkpoint(files, text, fragment):
 @pytest.mark.parametrize("change, fragment", [
     ({"version": 99}, "version 99 is not supported"),
     ({"architecture": "gpt-17"}, "Unknown architecture 'gpt-17'"),
+    ({"architecture": "rnn-tagger"}, "Unknown architecture"),
     ({"config": [1, 2]}, "must be a JSON object"),
-    ({"config": {"vocab_size": 30, "num_classes": 5, "hidden_size": 16, "auto_map": "evil.Model"}},
-     "unknown fields: ['auto_map']"),
-    ({"config": {"vocab_size": 30, "num_classes": 5}}, None),  # hidden_size has a default: valid shape check next
-    ({"config": {"vocab_size": 30, "num_classes": 5, "hidden_size": 10**9}}, "above this app's limit"),
-    ({"config": {"vocab_size": 30, "num_classes": 5, "hidden_size": -3}}, "positive whole number"),
-    ({"config": {"vocab_size": 30, "num_classes": 5, "hidden_size": "16"}}, "positive whole number"),
-    ({"config": {"vocab_size": 31, "num_classes": 5, "hidden_size": 16}}, "vocabulary has 30 tokens"),
+    ({"config": {**CFG, "auto_map": "evil.Model"}}, "unknown fields: ['auto_map']"),
+    ({"config": {"vocab_size": 30, "num_classes": 5}}, None),  # the rest have defaults: valid
+    ({"config": {"num_classes": 5}}, "missing: ['vocab_size']"),
+    ({"config": {**CFG, "hidden_size": 10**9}}, "above this app's limit"),
+    ({"config": {**CFG, "num_layers": 50}}, "above this app's limit of 4"),
+    ({"config": {**CFG, "hidden_size": -3}}, "positive whole number"),
+    ({"config": {**CFG, "hidden_size": "16"}}, "positive whole number"),
+    ({"config": {**CFG, "cell": "transformer"}}, "must be one of ['rnn', 'lstm', 'gru']"),
+    ({"config": {**CFG, "bidirectional": "yes"}}, "must be true or false"),
+    ({"config": {**CFG, "cell": "lstm"}}, "has shape (16, 30), but the config needs (64, 30)"),
+    ({"config": {**CFG, "vocab_size": 31}}, "vocabulary has 30 tokens"),
     ({"vocab": "abc"}, "list of strings"),
     ({"task": {"name": "mystery"}}, "task this app does not know"),
     ({"task": {"name": "brackets", "params": {"max_depth": 4, "rm_rf": True}}}, "do not match"),
@@ -80,7 +88,7 @@ def test_json_that_is_not_a_checkpoint(files, text, fragment):
 ])
 def test_bad_metadata_gets_one_sentence(files, change, fragment):
     meta = {**_meta(files), **change}
-    if fragment is None:  # missing hidden_size falls back to the default 16, which matches the weights
+    if fragment is None:  # missing fields fall back to defaults that match the weights
         assert parse_checkpoint(files[0], json.dumps(meta)).model.cfg.hidden_size == 16
         return
     _expect(files[0], meta, fragment)
@@ -118,8 +126,8 @@ def _with_tensors(shipped, **changes):
 
 
 @pytest.mark.parametrize("changes, fragment", [
-    ({"rnn__weight_hh_l0": torch.zeros(16, 17)}, "has shape (16, 17), but the config needs (16, 16)"),
-    ({"rnn__weight_hh_l0": torch.zeros(16, 16, dtype=torch.float64)}, "is float64, expected float32"),
+    ({"layers__0__weight_hh_l0": torch.zeros(16, 17)}, "has shape (16, 17), but the config needs (16, 16)"),
+    ({"layers__0__weight_hh_l0": torch.zeros(16, 16, dtype=torch.float64)}, "is float64, expected float32"),
     ({"head__bias": torch.tensor([0.0, float("nan"), 0, 0, 0])}, "NaN or infinite"),
     ({"head__bias": torch.tensor([0.0, float("inf"), 0, 0, 0])}, "NaN or infinite"),
     ({"head__bias": None}, "missing: ['head.bias']"),

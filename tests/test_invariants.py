@@ -5,14 +5,14 @@ import pytest
 import torch
 
 from seqviz import zoo
-from seqviz.models.recurrent import RNNConfig, RNNTagger
+from seqviz.models.recurrent import RecurrentConfig, RecurrentNet
 from seqviz.training import TrainingRun, evaluate
 
 
 def _fresh(seed, task):
     torch.manual_seed(seed)
     vocab = task.vocab()
-    return RNNTagger(RNNConfig(len(vocab), task.num_classes, 8)), vocab
+    return RecurrentNet(RecurrentConfig(len(vocab), task.num_classes, "rnn", 8)), vocab
 
 
 def test_fixed_seed_gives_identical_traces(task):
@@ -22,7 +22,7 @@ def test_fixed_seed_gives_identical_traces(task):
     ids = vocab.encode(list(text))
     t1, t2, t3 = (m.trace(ids, list(text), task.class_names) for m in (m1, m2, m3))
     assert np.array_equal(t1.hidden, t2.hidden) and np.array_equal(t1.logits, t2.logits)
-    assert all(np.array_equal(t1.terms[k], t2.terms[k]) for k in t1.terms)
+    assert all(np.array_equal(t1.first.gates[k], t2.first.gates[k]) for k in t1.first.gates)
     assert not np.array_equal(t1.hidden, t3.hidden)  # and the seed matters
 
 
@@ -55,7 +55,8 @@ def test_shipped_checkpoint_reproduces_its_recorded_metric(shipped):
 
 def test_shipped_json_records_config_vocab_recipe_and_seed(shipped):
     meta = shipped.meta
-    assert meta["config"] == {"vocab_size": 30, "num_classes": 5, "hidden_size": 16}
+    assert meta["config"] == {"vocab_size": 30, "num_classes": 5, "cell": "rnn", "hidden_size": 16,
+                              "num_layers": 1, "bidirectional": False, "output": "tag"}
     assert meta["vocab"] == shipped.task.vocab().to_list()
     assert meta["recipe"]["steps"] > 0 and meta["seed"] == zoo.RECIPES["rnn-brackets"].seed
     assert meta["task"]["name"] == "brackets"

@@ -130,14 +130,15 @@ def test_hidden_heatmap_uses_tokens_and_the_fixed_diverging_scale(trace):
 
 def test_step_terms_figure_shows_the_numbers_of_step_t(trace):
     t = 4
-    fig = plotting.step_terms_figure(trace, t)
+    fig = plotting.step_terms_figure(trace.first, t)
     terms, hs = fig.data[0], fig.data[1]
-    assert [x.lstrip("+= ") for x in terms.x] == list(trace.terms)
+    eq = trace.first.equation("a")
+    assert [x.lstrip("+= ") for x in terms.x] == list(eq)
     assert list(terms.x)[-1] == "= a_t" and list(terms.x)[1] == "+ b_xh"  # reads as the equation
-    assert np.allclose(terms.z[:, -1], trace.terms["a_t"][t - 1])
+    assert np.allclose(terms.z[:, -1], eq["a_t"][t - 1])
     assert np.allclose(hs.z[:, 0], trace.hidden[t - 2]) and np.allclose(hs.z[:, 1], trace.hidden[t - 1])
     assert (hs.zmin, hs.zmax) == (-1, 1)
-    bound = np.abs(np.stack(list(trace.terms.values()))).max()
+    bound = np.abs(np.stack(list(eq.values()))).max()
     assert terms.zmax == pytest.approx(max(1.0, bound)) and terms.zmin == -terms.zmax
 
 

@@ -38,6 +38,7 @@ class BracketTask:
     filler: str = "abcdefghijklmnopqrstuvwxyz "  # characters that do not change the depth
 
     name = "brackets"
+    output = "tag"  # a class after every character
 
     @property
     def num_classes(self) -> int:
