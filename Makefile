@@ -23,7 +23,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.fileWatcherType none
+	$(PY) -m seqviz.ui --server.address $(HOST) --server.port $(PORT) --server.fileWatcherType none
 
 # The browser tests drive Debian's chromium (never `playwright install`: no downloads from elsewhere).
 chromium:

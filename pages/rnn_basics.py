@@ -17,7 +17,7 @@ from seqviz.training import TrainingRun, evaluate
 
 SHIPPED = "rnn-brackets"
 DEFAULT_TEXT = "f(a(b(c)d)e)(g)h"
-SOURCES = {"shipped": "Shipped checkpoint", "mine": "My model (this session)"}
+SOURCES = {"shipped": "Shipped model", "mine": "My model"}
 
 st.title("Vanilla RNN: a memory that counts")
 st.markdown(
@@ -46,7 +46,7 @@ ui.show_code(rnn_cell, RecurrentNet._recompute)
 run: TrainingRun | None = st.session_state.get("rnn_run")
 if st.session_state.pop("rnn_show_mine", False):
     st.session_state["rnn_model"] = "mine"
-left, right = st.columns([1, 2])
+left, right = st.columns([1, 3])
 source = left.segmented_control("Model", list(SOURCES), format_func=SOURCES.get, default="shipped",
                                 key="rnn_model", bind="query-params", required=True)
 text = right.text_input("Text for the model to read (brackets, lowercase letters, spaces)", DEFAULT_TEXT,

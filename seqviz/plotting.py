@@ -11,6 +11,8 @@ are sized for a projector.
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -21,8 +23,13 @@ from seqviz.trace import CellTrace, RecurrentTrace
 
 DIVERGING = "RdBu_r"  # blue negative, white 0, red positive
 SEQUENTIAL = "Viridis"
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"]
 FONT = dict(size=16)
+
+
+def math_label(name: str) -> str:
+    """Our equation names for plotly, which draws no LaTeX offline: "W_hh h_{t-1}" -> W<sub>hh</sub> h<sub>t-1</sub>."""
+    return re.sub(r"_\{([^}]*)\}|_(\w+)", lambda m: f"<sub>{m.group(1) or m.group(2)}</sub>", name)
 
 
 def token_label(tok: str) -> str:
@@ -34,7 +41,7 @@ def _time_axis(fig: go.Figure, tokens: list[str], row=None, col=None) -> None:
     # Tokens repeat, so the axis is numeric (the step t = 1..T) with the tokens as tick labels.
     fig.update_xaxes(tickmode="array", tickvals=list(range(1, len(tokens) + 1)),
                      ticktext=[token_label(t) for t in tokens], tickangle=0, tickfont=dict(size=20),
-                     title="input character x_t",
+                     title=f"input character {math_label('x_t')}",
                      row=row, col=col)
 
 
@@ -79,7 +86,7 @@ def step_terms_figure(cell: CellTrace, t: int, gate: str = "a") -> go.Figure:
     bound = float(max(1.0, np.abs(np.stack(list(eq.values()))).max()))  # fixed over all t
     # Both right-hand columns share the diverging [-1, 1] scale, so h_{t-1} and the output compare.
     # Column labels read as the equation, left to right: a_t = W_xh x_t + b_xh + W_hh h_{t-1} + b_hh.
-    labels = [("" if k == 0 else "= " if k == len(names) - 1 else "+ ") + n for k, n in enumerate(names)]
+    labels = [("" if k == 0 else "= " if k == len(names) - 1 else "+ ") + math_label(n) for k, n in enumerate(names)]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.06)
     units = np.arange(H)
     fig.add_trace(go.Heatmap(
@@ -87,7 +94,7 @@ def step_terms_figure(cell: CellTrace, t: int, gate: str = "a") -> go.Figure:
         text=terms, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
         hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Heatmap(
-        z=h_cols, x=[prev, out_label], y=units, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        z=h_cols, x=[math_label(prev), math_label(out_label)], y=units, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
         text=h_cols, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
         hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=2)
     fig.update_yaxes(autorange="reversed", dtick=1, title="hidden unit", row=1, col=1)
@@ -132,7 +139,7 @@ def trajectory_figure(points: np.ndarray, tokens: list[str], explained: np.ndarr
             mask = np.array([b == label for b in background_labels])
             fig.add_trace(go.Scatter(
                 x=background[mask, 0], y=background[mask, 1], mode="markers", name=label,
-                marker=dict(size=7, color=OKABE_ITO[k % len(OKABE_ITO)], opacity=0.25),
+                marker=dict(size=8, color=OKABE_ITO[k % len(OKABE_ITO)], opacity=0.4),
                 hovertemplate=f"{label}<extra>reference</extra>"))
     labels = [f"{i}:{token_label(tok)}" for i, tok in enumerate(tokens, start=1)]
     fig.add_trace(go.Scatter(

@@ -10,7 +10,9 @@ without it. Caching rules (DESIGN.md):
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,7 @@ class PageSpec:
     path: str  # file under pages/
     title: str
     icon: str
-    url_path: str  # the page's address: http://host/<url_path>
+    url_path: str  # the page's address, http://host/<url_path> (the default page is served at "/" only)
     summary: str  # one line for the home page and the README
 
 
@@ -43,19 +45,27 @@ NAVIGATION: dict[str, list[PageSpec]] = {
     ],
     "Recurrent networks": [
         PageSpec("pages/rnn_basics.py", "Vanilla RNN", ":material/replay:", "rnn",
-                 "A tanh RNN that counts open brackets: every term of h_t, step by step, and training live."),
+                 "A tanh RNN that counts open brackets: every term of its update, step by step, and training live."),
     ],
 }
+
+
+DEFAULT_PAGE = "home"
 
 
 def all_pages() -> list[PageSpec]:
     return [p for section in NAVIGATION.values() for p in section]
 
 
+def page_address(page: PageSpec) -> str:
+    """Where streamlit serves a page, without the leading slash: the default page only at "/"."""
+    return "" if page.url_path == DEFAULT_PAGE else page.url_path
+
+
 def navigation():
     """Build `st.navigation` from NAVIGATION (the home page is the default)."""
     sections = {
-        name: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.url_path == "home")
+        name: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.url_path == DEFAULT_PAGE)
                for p in pages]
         for name, pages in NAVIGATION.items()
     }
@@ -98,8 +108,11 @@ def shipped_reference_states(name: str, n: int = 150, seed: int = 7) -> tuple[PC
     return reference_states(ckpt.model, ckpt.task, ckpt.vocab, n, seed)
 
 
-def reference_states(model, task, vocab, n: int = 150, seed: int = 7) -> tuple[PCABasis, np.ndarray, list[str]]:
-    """Hidden states on n generated texts: the PCA basis, their 2-D points and their labels."""
+def reference_states(model, task, vocab, n: int = 150, seed: int = 7,
+                     max_points: int = 400) -> tuple[PCABasis, np.ndarray, list[str]]:
+    """Hidden states on n generated texts: the PCA basis (fitted on all of them), and a seeded sample
+    of at most max_points of their 2-D points with labels to draw (thousands of SVG points make
+    every rerun slow in the browser)."""
     x, y = task.tensors(task.dataset(n, seed), vocab)
     with torch.no_grad():
         h = model.hidden_states(x)[..., : model.cfg.hidden_size]  # (B, T, H): top layer, left to right
@@ -107,7 +120,8 @@ def reference_states(model, task, vocab, n: int = 150, seed: int = 7) -> tuple[P
     states = h.numpy()[real]  # (N, H)
     labels = [task.class_names[int(c)] for c in y.numpy()[real]]
     basis = fit_pca(states, k=2)
-    return basis, basis.project(states), labels
+    keep = np.random.default_rng(seed).permutation(len(states))[:max_points]
+    return basis, basis.project(states[keep]), [labels[i] for i in keep]
 
 
 # -- figures: chart, export, code --------------------------------------------------------------
@@ -161,3 +175,24 @@ def train_live(run, n: int, refresh_every: int = 25) -> None:
             chart.altair_chart(loss_chart([e.step for e in run.history], [e.loss for e in run.history]),
                                width="stretch")
     bar.empty()
+
+
+# -- the server ----------------------------------------------------------------------------------
+def serve(options: list[str]) -> None:
+    """Serve app.py exactly as `streamlit run app.py [options]` would, minus one start-up glitch.
+
+    app.py sits beside the pages/ folder, and streamlit treats the first session of a fresh process
+    as a legacy pages/-folder app until st.navigation has run once: a link to /rnn opened first after
+    a restart shows "Page not found". Declaring the app navigation-based before the first session
+    avoids it (tests/test_browser.py opens a lesson first on a fresh server to prove it).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parent.parent / "app.py"), *options]
+    cli.main()
+
+
+if __name__ == "__main__":  # python -m seqviz.ui [streamlit options]: what `make run` does
+    serve(sys.argv[1:])

@@ -86,7 +86,9 @@ def streamlit_server(port: int | None = None, script: str | os.PathLike = "app.p
     """
     port = port or free_port()
     url = ServerURL(f"http://{HOST}:{port}")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script),
+    # seqviz's own app starts the way `make run` starts it (seqviz.ui.serve); others via streamlit run
+    start = ["-m", "seqviz.ui"] if str(script) == "app.py" else ["-m", "streamlit", "run", str(script)]
+    cmd = [sys.executable, *start,
            "--server.address", HOST, "--server.port", str(port), "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     with tempfile.TemporaryFile() as log:
@@ -106,21 +108,13 @@ def streamlit_server(port: int | None = None, script: str | os.PathLike = "app.p
             _stop(proc)
 
 
-def is_default_page(spec) -> bool:
-    """Mirrors seqviz.ui.navigation(): the home page is st.navigation's default page."""
-    return spec.url_path == "home"
-
-
 def page_address(spec) -> str:
-    """The path streamlit serves a seqviz.ui.PageSpec at (no leading slash).
+    """The path streamlit serves a seqviz.ui.PageSpec at (no leading slash): home only at "/"."""
+    from seqviz.ui import page_address as address
 
-    Streamlit gives the default page the url_path "" whatever st.Page was told, so home is served
-    at "/" only: "/home" answers with the "Page not found ... Running the app's main page" dialog.
-    """
-    return "" if is_default_page(spec) else spec.url_path
+    return address(spec)
 
 
-# -- the browser ----------------------------------------------------------------------------------
 def launch_chromium(playwright, **kwargs):
     """Debian's chromium, headless, with background networking off (no calls home from a classroom)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **kwargs)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from browser_server import REPO_ROOT, AppRuns, is_default_page, launch_chromium, page_address, streamlit_server
+from browser_server import REPO_ROOT, AppRuns, launch_chromium, page_address, streamlit_server
 from seqviz.ui import all_pages
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ EXCEPTION = '[data-testid="stException"]'
 PLOT = ".js-plotly-plot"
 
 
-LESSONS = [p for p in all_pages() if not is_default_page(p)]
+LESSONS = [p for p in all_pages() if page_address(p)]
 
 
 # -- fixtures -----------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def plot_x_ticks(page, index: int = 0) -> list[str]:
 def test_page_loads_by_url(visit, spec):
     path = page_address(spec)
     visit.open(path)
-    if not is_default_page(spec):
+    if page_address(spec):
         visit.assert_plots_drawn()
     visit.screenshot(spec.url_path)
     visit.assert_clean()
@@ -161,11 +161,6 @@ def test_page_loads_by_url(visit, spec):
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "app.py sits next to a folder named pages/, so streamlit's first session in a fresh process runs "
-    "the legacy pages/-folder navigation (PagesManager.uses_pages_directory is still True until "
-    "st.navigation runs once): /rnn is not among its pages (home, rnn_basics), so it shows 'Page not "
-    "found' and runs app.py. Fixed by renaming pages/; then drop this mark."))
 def test_first_session_on_a_fresh_server(browser):
     """A shared link to a lesson must work for the first student after a server restart."""
     spec = LESSONS[0]

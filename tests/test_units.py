@@ -133,8 +133,9 @@ def test_step_terms_figure_shows_the_numbers_of_step_t(trace):
     fig = plotting.step_terms_figure(trace.first, t)
     terms, hs = fig.data[0], fig.data[1]
     eq = trace.first.equation("a")
-    assert [x.lstrip("+= ") for x in terms.x] == list(eq)
-    assert list(terms.x)[-1] == "= a_t" and list(terms.x)[1] == "+ b_xh"  # reads as the equation
+    assert [x.lstrip("+= ") for x in terms.x] == [plotting.math_label(n) for n in eq]
+    assert list(terms.x)[-1] == "= a<sub>t</sub>" and list(terms.x)[1] == "+ b<sub>xh</sub>"  # reads as the equation
+    assert list(terms.x)[2] == "+ W<sub>hh</sub> h<sub>t-1</sub>"
     assert np.allclose(terms.z[:, -1], eq["a_t"][t - 1])
     assert np.allclose(hs.z[:, 0], trace.hidden[t - 2]) and np.allclose(hs.z[:, 1], trace.hidden[t - 1])
     assert (hs.zmin, hs.zmax) == (-1, 1)
