@@ -22,6 +22,7 @@ import torch
 from seqviz import zoo
 from seqviz.analysis import PCABasis, fit_pca
 from seqviz.checkpoints import Checkpoint, CheckpointError
+from seqviz.models.recurrent import Intervention
 from seqviz.trace import RecurrentTrace
 
 
@@ -46,6 +47,14 @@ NAVIGATION: dict[str, list[PageSpec]] = {
     "Recurrent networks": [
         PageSpec("pages/rnn_basics.py", "Vanilla RNN", ":material/replay:", "rnn",
                  "A tanh RNN that counts open brackets: every term of its update, step by step, and training live."),
+        PageSpec("pages/rnn_gates.py", "LSTM and GRU gates", ":material/tune:", "gates",
+                 "Every gate, the cell state and the hidden state of an LSTM and a GRU that remember a symbol; force gates and find units."),
+        PageSpec("pages/rnn_gradients.py", "Vanishing gradients", ":material/trending_down:", "gradients",
+                 "How far back the gradient reaches in an RNN, an LSTM and a GRU, and why: the product of Jacobians."),
+        PageSpec("pages/rnn_bidirectional.py", "Bidirectional RNN", ":material/swap_horiz:", "bidirectional",
+                 "Two cells read in opposite directions: a task that needs the future, solved only by reading backwards too."),
+        PageSpec("pages/rnn_compare.py", "Train and compare", ":material/compare_arrows:", "compare",
+                 "Train RNN, LSTM and GRU side by side on the same data and watch accuracy fall with the lag."),
     ],
 }
 
@@ -95,10 +104,11 @@ def shipped_checkpoint(name: str) -> Checkpoint | None:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def shipped_trace(name: str, text: str) -> RecurrentTrace:
+def shipped_trace(name: str, text: str, intervention: Intervention | None = None) -> RecurrentTrace:
+    """The trace of a shipped model on a text the page has already checked with task.check_text."""
     ckpt = _load_shipped(name)
     tokens = list(text)
-    return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.task.class_names)
+    return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.task.class_names, intervention)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -148,6 +158,25 @@ def show_code(*objects, label: str = "Show the code") -> None:
 def state_default(key: str, default):
     """Read cross-page or optional session state with a default: pages must work when opened directly."""
     return st.session_state.get(key, default)
+
+
+# -- models a learner trained in this session, shared between the lab's pages ---------------------
+@dataclass
+class SessionModel:
+    """A model trained in this browser session: its run (model, optimiser, history) and its task."""
+
+    label: str  # shown in pickers, e.g. "LSTM, lag 30"
+    run: object  # seqviz.training.TrainingRun
+    task: object  # the task instance it trains on (its vocab, class names and check_text)
+
+
+def session_models() -> dict[str, SessionModel]:
+    """This session's trained models by label (empty when a page is opened first, in a new session)."""
+    return st.session_state.setdefault("lab_models", {})
+
+
+def register_session_model(model: SessionModel) -> None:
+    session_models()[model.label] = model
 
 
 # -- training a session's own model ------------------------------------------------------------

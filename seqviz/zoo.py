@@ -23,8 +23,8 @@ import torch
 
 from seqviz.checkpoints import (Checkpoint, CheckpointError, load_checkpoint, read_checksums,
                                 save_checkpoint, sha256, write_checksums)
-from seqviz.models.recurrent import RecurrentConfig, RecurrentNet
-from seqviz.tasks import BracketTask
+from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, remember_by_default
+from seqviz.tasks import BracketTask, FutureTask, RecallTask
 from seqviz.training import TrainingRun, evaluate
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -35,7 +35,7 @@ CHECKSUMS = ASSETS / "SHA256SUMS"
 class Recipe:
     name: str
     description: str
-    task: BracketTask
+    task: BracketTask | RecallTask | FutureTask
     hidden_size: int
     seed: int  # seeds the initial weights and the training stream
     steps: int
@@ -43,11 +43,16 @@ class Recipe:
     batch_size: int
     test_seed: int  # the held-out set is generated from this seed, never used in training
     test_size: int
+    cell: str = "rnn"  # "rnn", "lstm" or "gru"
+    bidirectional: bool = False
+    gate_bias: float = 0.0  # LSTM forget / GRU update gate bias at initialisation; 0 keeps PyTorch's init
 
     def build_model(self) -> RecurrentNet:
         torch.manual_seed(self.seed)
         vocab = self.task.vocab()
-        return RecurrentNet(RecurrentConfig(len(vocab), self.task.num_classes, "rnn", self.hidden_size))
+        model = RecurrentNet(RecurrentConfig(len(vocab), self.task.num_classes, self.cell, self.hidden_size,
+                                             bidirectional=self.bidirectional, output=self.task.output))
+        return remember_by_default(model, self.gate_bias) if self.gate_bias else model
 
     def training_batches(self, seed_offset: int = 0):
         return self.task.batches(self.seed + 1 + seed_offset, self.batch_size, self.task.vocab())
@@ -55,6 +60,13 @@ class Recipe:
     def test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.task.tensors(self.task.dataset(self.test_size, self.test_seed), self.task.vocab())
 
+
+RECURRENT_ARCHS = [  # (name suffix, label, cell, bidirectional)
+    ("rnn", "Vanilla RNN", "rnn", False),
+    ("lstm", "LSTM", "lstm", False),
+    ("gru", "GRU", "gru", False),
+    ("bilstm", "Bidirectional LSTM", "lstm", True),
+]
 
 RECIPES = {
     r.name: r
@@ -65,6 +77,24 @@ RECIPES = {
             task=BracketTask(), hidden_size=16, seed=0, steps=2000, lr=3e-3, batch_size=64,
             test_seed=1234, test_size=1000,
         ),
+        *[
+            Recipe(
+                name=f"recall-{arch}",
+                description=f"{label} (32 units) that must name the first of 8 symbols after 30 distractors.",
+                task=RecallTask(lag=30), hidden_size=32, seed=0, steps=1000, lr=3e-3, batch_size=64,
+                test_seed=1234, test_size=500, cell=cell, bidirectional=bi, gate_bias=3.0 if cell != "rnn" else 0.0,
+            )
+            for arch, label, cell, bi in RECURRENT_ARCHS
+        ],
+        *[
+            Recipe(
+                name=f"future-{arch}",
+                description=f"{label} (16 units) that tags each letter: is there an x later in the text?",
+                task=FutureTask(), hidden_size=16, seed=0, steps=600, lr=1e-2, batch_size=64,
+                test_seed=1234, test_size=500, cell=cell, bidirectional=bi,
+            )
+            for arch, label, cell, bi in RECURRENT_ARCHS
+        ],
     ]
 }
 

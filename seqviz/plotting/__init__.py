@@ -1,5 +1,8 @@
 """Figure builders: trace in, plotly or altair figure out. No streamlit, no model.
 
+This module holds the shared colour language and helpers plus the vanilla RNN lesson's figures;
+each further lesson keeps its own builders in a sibling module (plotting/gates.py, ...).
+
 One colour language across the app (DESIGN.md):
 - signed values (hidden states, tanh outputs): diverging RdBu, centred on 0, fixed to [-1, 1];
 - unbounded signed values (pre-activations): the same scale, symmetric range fixed per input so
