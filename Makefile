@@ -37,6 +37,7 @@ test-fast: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed chromium
 	$(PY) bench/bench_foundation.py
+	$(PY) bench/bench_recurrent.py
 
 # Rebuild every shipped checkpoint from its recipe (deterministic; writes assets/ and SHA256SUMS).
 build-zoo: $(VENV)/.installed

@@ -80,8 +80,8 @@ RECIPES = {
         *[
             Recipe(
                 name=f"recall-{arch}",
-                description=f"{label} (32 units) that must name the first of 8 symbols after 30 distractors.",
-                task=RecallTask(lag=30), hidden_size=32, seed=0, steps=1000, lr=3e-3, batch_size=64,
+                description=f"{label} (32 units) that must name the first of 8 symbols after 45 distractors.",
+                task=RecallTask(lag=45), hidden_size=32, seed=0, steps=1500, lr=3e-3, batch_size=64,
                 test_seed=1234, test_size=500, cell=cell, bidirectional=bi, gate_bias=3.0 if cell != "rnn" else 0.0,
             )
             for arch, label, cell, bi in RECURRENT_ARCHS

@@ -1,0 +1,133 @@
+"""Recurrent lab benchmark: trace cost, training-harness overhead, and the long-range result.
+
+Run: .venv/bin/python bench/bench_recurrent.py   (part of `make bench`; about 2-3 minutes)
+
+Every figure is a ratio against a reference measured in the same process, on one torch thread:
+1. trace (every state, gate and term) vs the plain fused nn.LSTM / nn.GRU / nn.RNN forward on the
+   same input, and vs the model's own forward (fused layer + read-out);
+2. seqviz.training.TrainingRun vs a bare PyTorch loop over the same model and the same batches;
+3. recall at the shipped lag: steps until LSTM and GRU reach 95% held-out accuracy, and the vanilla
+   RNN's accuracy after 3,000 steps, for three seeds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import timeit
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from seqviz import zoo  # noqa: E402
+from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, remember_by_default  # noqa: E402
+from seqviz.tasks import RecallTask  # noqa: E402
+from seqviz.training import TrainingRun, evaluate  # noqa: E402
+
+torch.set_num_threads(1)
+torch.set_flush_denormal(True)
+
+
+def best_of(fn, number: int, repeat: int = 7) -> float:
+    """Seconds per call: the median of `repeat` timings of `number` calls (robust to a busy machine)."""
+    return statistics.median(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def trace_cost() -> None:
+    for name in ("recall-lstm", "recall-gru", "recall-rnn", "recall-bilstm"):
+        ckpt = zoo.load(name)
+        model, task = ckpt.model, ckpt.task
+        text = task.dataset(1, seed=5)[0]
+        ids, tokens = ckpt.vocab.encode(text), list(text)
+        X = F.one_hot(torch.tensor([ids]), model.cfg.vocab_size).float()
+        fused = model.layers[0]
+        x = torch.tensor([ids])
+
+        def run_trace():
+            model.trace(ids, tokens, task.class_names)
+
+        def run_fused():
+            with torch.no_grad():
+                fused(X)
+
+        def run_forward():
+            with torch.no_grad():
+                model(x)
+
+        t_trace, t_fused, t_fwd = (best_of(f, 200) for f in (run_trace, run_fused, run_forward))
+        print(f"trace_vs_fused_{model.cfg.cell}{'_bi' if model.cfg.bidirectional else ''}: "
+              f"{t_trace / t_fused:.2f} (trace {t_trace * 1e3:.3f} ms, fused layer {t_fused * 1e3:.3f} ms, "
+              f"T={len(ids)}); vs model forward {t_trace / t_fwd:.2f} ({t_fwd * 1e3:.3f} ms)")
+
+
+def harness_overhead(steps: int = 300) -> None:
+    task = RecallTask(lag=45)
+    vocab = task.vocab()
+    stream = task.batches(1, 64, vocab)
+    batches = [next(stream) for _ in range(steps)]
+    for cell in ("lstm", "rnn"):
+        def fresh():
+            torch.manual_seed(0)
+            return RecurrentNet(RecurrentConfig(len(vocab), task.num_classes, cell, 32, output="last"))
+
+        def bare():
+            model = fresh()
+            opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+            model.train()
+            for xb, yb in batches:
+                loss = F.cross_entropy(model(xb)[0], yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+
+        def harness():
+            model = fresh()
+            run = TrainingRun.start(model, iter(batches), lr=3e-3)
+            for _ in run.train(steps):
+                pass
+
+        bare()  # warm-up
+        t_bare = statistics.median(timeit.repeat(bare, number=1, repeat=3))
+        t_harness = statistics.median(timeit.repeat(harness, number=1, repeat=3))
+        print(f"training_harness_vs_bare_{cell}: {t_harness / t_bare:.3f} "
+              f"(harness {steps / t_harness:.0f} steps/s, bare {steps / t_bare:.0f} steps/s, batch 64, lag 45)")
+
+
+def long_range(max_steps: int = 3000, seeds=(0, 1, 2)) -> None:
+    recipe = zoo.RECIPES["recall-lstm"]
+    task = recipe.task
+    vocab = task.vocab()
+    x_test, y_test = task.tensors(task.dataset(500, 1234), vocab)
+    for cell in ("lstm", "gru", "rnn"):
+        results = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            model = RecurrentNet(RecurrentConfig(len(vocab), task.num_classes, cell, recipe.hidden_size, output="last"))
+            if cell != "rnn":
+                remember_by_default(model, recipe.gate_bias)
+            run = TrainingRun.start(model, task.batches(seed + 1, recipe.batch_size, vocab), lr=recipe.lr)
+            start, reached, acc = time.perf_counter(), None, 0.0
+            while run.step < max_steps:
+                for _ in run.train(100):
+                    pass
+                acc = evaluate(model, x_test, y_test)["accuracy"]
+                if acc >= 0.95 and reached is None:
+                    reached = run.step
+                    if cell != "rnn":
+                        break
+            results.append((seed, reached, acc, time.perf_counter() - start))
+        shown = "; ".join(f"seed {s}: " + (f"95% at step {r}" if r else "never 95%") + f", final {a:.1%} ({t:.0f} s)"
+                          for s, r, a, t in results)
+        print(f"recall_lag{task.lag}_{cell}: {shown}")
+
+
+if __name__ == "__main__":
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    trace_cost()
+    harness_overhead()
+    long_range()
