@@ -1,0 +1,151 @@
+"""Bidirectional RNN lesson: a task that needs the future, solved only by also reading backwards.
+
+Library calls: ui.shipped_checkpoint / ui.shipped_trace (cached, shared), ui.session_models (a
+learner's FutureTask model from another page of the lab, traced with RecurrentNet.trace),
+FutureTask.check_text / tags, plotting.bidirectional: reading_diagram / direction_heatmaps /
+concat_heatmap / readout_split + readout_split_figure / comparison_figure / states_table /
+comparison_table.
+"""
+
+import numpy as np
+import streamlit as st
+
+from seqviz import ui
+from seqviz.models.recurrent import RecurrentNet
+from seqviz.plotting import bidirectional as bp
+from seqviz.plotting import token_label
+from seqviz.tasks import FutureTask
+
+BI = "future-bilstm"
+ONE_WAY = {"lstm": "future-lstm", "gru": "future-gru", "rnn": "future-rnn"}
+ONE_WAY_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "tanh RNN"}
+MINE = "mine: "  # prefix of a learner's model in the picker
+DEFAULT_TEXT = "abcdeabcdeabxab"
+
+st.title("Bidirectional RNN: reading the future too")
+st.markdown(
+    "Every network so far read left to right, so at step $t$ it knew $x_1, \\dots, x_t$ and nothing "
+    "after. This task asks about the future: after each letter, **is there an x later in the text?** "
+    "A left-to-right model can only guess. A **bidirectional** RNN runs two cells over the text: a "
+    "forward cell from the first letter to the last, and a backward cell from the last to the first. "
+    "At every position the read-out sees both states side by side, so it knows the past *and* the future."
+)
+ckpt = ui.shipped_checkpoint(BI)
+if ckpt is None:
+    st.stop()
+task, vocab = ckpt.task, ckpt.vocab
+H = ckpt.model.cfg.hidden_size
+
+st.latex(r"\overrightarrow{h}_t = \operatorname{cell}\big(x_t,\ \overrightarrow{h}_{t-1}\big), \qquad "
+         r"\overleftarrow{h}_t = \operatorname{cell}\big(x_t,\ \overleftarrow{h}_{t+1}\big), \qquad "
+         r"\overrightarrow{h}_0 = \overleftarrow{h}_{T+1} = 0")
+st.latex(r"y_t = \operatorname{softmax}\big(W_{hy}\,[\overrightarrow{h}_t\,;\,\overleftarrow{h}_t] + b_y\big)")
+st.markdown(
+    f"Here each cell is an LSTM with {H} units and its own weights; $[\\overrightarrow{{h}}_t ; \\overleftarrow{{h}}_t]$ "
+    f"stacks the two states into one vector of {2 * H} numbers, and $W_{{hy}}$ ({task.num_classes}×{2 * H}) "
+    f"turns it into scores for **{task.class_names[0]}** and **{task.class_names[1]}**. In the figures, "
+    "h→ is $\\overrightarrow{h}$ and h← is $\\overleftarrow{h}$."
+)
+ui.show_code(RecurrentNet.hidden_states, RecurrentNet.read_out)
+
+st.subheader("Held-out accuracy of the shipped models")
+cols, one_way_acc = st.columns(1 + len(ONE_WAY)), []
+for col, (name, label) in zip(cols, [(BI, "Bidirectional LSTM"),
+                                     *((ONE_WAY[k], f"{v}, one direction") for k, v in ONE_WAY_NAMES.items())]):
+    shipped = ui.shipped_checkpoint(name)
+    if shipped is not None:
+        acc = shipped.meta["metrics"]["step_accuracy"]
+        one_way_acc += [acc] if name != BI else []
+        col.metric(label, f"{acc:.1%}", help=f"positions tagged correctly on {shipped.meta['recipe']['test_size']} "
+                   "held-out texts")
+if one_way_acc:
+    st.caption("A one-directional model cannot know whether an x is still to come; the best it can do is "
+               f"guess from how far into the text it is, which is right about {max(one_way_acc):.0%} of the time.")
+
+# -- which text, which comparison --------------------------------------------------------------------
+mine = {f"{MINE}{label}": m for label, m in ui.session_models().items() if isinstance(m.task, FutureTask)}
+options = list(ONE_WAY) + list(mine)
+left, right = st.columns([3, 1])
+text = left.text_input("Text for the models to read (letters a-e, with an x somewhere or not)", DEFAULT_TEXT,
+                       key="bi_text", bind="query-params")
+other = right.selectbox("Compare with (one direction)", options, key="bi_compare", bind="query-params",
+                        format_func=lambda k: ONE_WAY_NAMES.get(k, k.removeprefix(MINE) + " (yours)"))
+
+check = task.check_text(text, vocab)
+if check.error:
+    st.error(check.error)
+    st.stop()
+tokens = check.tokens
+trace = ui.shipped_trace(BI, text)
+T = len(tokens)
+truth = task.tags(text)
+m = mine.get(other)
+if m is not None and m.task.check_text(text, m.task.vocab()).error:  # trained on other letters
+    st.warning(f"Your model {other.removeprefix(MINE)!r} was trained on other letters; showing the LSTM instead.")
+    m, other = None, "lstm"
+if m is not None:  # a model the learner trained on another page of the lab
+    other_trace = m.run.model.trace(m.task.vocab().encode(tokens), tokens, m.task.class_names)
+    other_name = other.removeprefix(MINE)
+else:
+    other_trace, other_name = ui.shipped_trace(ONE_WAY[other], text), f"{ONE_WAY_NAMES[other]}, one direction"
+
+if st.session_state.get("bi_t", 1) > T:  # a shorter text must not leave the step slider out of range
+    st.session_state["bi_t"] = T
+t = st.slider("Step t", 1, T, 1, key="bi_t", bind="query-params") if T > 1 else 1
+tok = token_label(tokens[t - 1])
+st.markdown(
+    f"At $t = {t}$ (the letter **{tok!r}**), the forward cell has read $x_1 \\dots x_{{{t}}}$ "
+    f"(`{''.join(tokens[:t])}`); the backward cell has read $x_{{{t}}} \\dots x_{{{T}}}$ (`{''.join(tokens[t - 1:])}`), "
+    f"starting from the end. The true tag here is **{task.class_names[truth[t - 1]]}**."
+)
+ui.plot(bp.reading_diagram(tokens, t), "bidirectional-reading", key="reading")
+
+st.header("1. Two cells, two directions")
+st.caption("Each column is a state after the cell has read the character under it, red positive, blue "
+           "negative, on tanh's fixed range [-1, 1]. The backward cell's states are drawn in time order "
+           "too, although it computed the last column first.")
+states = bp.states_table(trace)
+ui.plot(bp.direction_heatmaps(trace, t), "bidirectional-directions", states, key="directions")
+st.markdown(
+    "Look for units of h← that switch when the backward cell passes an x: to its left, every state "
+    "carries \"an x is ahead\". The forward cell sees the x only after it has passed, too late for "
+    "the positions before it."
+)
+
+st.header("2. What the read-out sees: the concatenation")
+st.caption(f"The two states stacked at every position: rows 0-{H - 1} are h→, rows {H}-{2 * H - 1} are h←. "
+           "Nothing mixes them before the read-out.")
+ui.plot(bp.concat_heatmap(trace, t), "bidirectional-concat", states, key="concat")
+W_hy, b_y = (p.detach().numpy() for p in (ckpt.model.head.weight, ckpt.model.head.bias))
+split = bp.readout_split(trace.output, W_hy, b_y)
+st.markdown(
+    f"$W_{{hy}}$ acts on each half separately, so the score for **{task.class_names[1]}** "
+    "(its logit minus the other's) is a sum of three parts: one from h→, one from h←, and the bias. "
+    "$p(\\text{x ahead}) = \\sigma(\\text{score})$: above 0 it says yes. Below, $w_1$ and $w_0$ are the rows "
+    f"of $W_{{hy}}$ for the two classes, and → and ← their first and last {H} entries."
+)
+st.latex(r"\text{score}_t = (w_1 - w_0)_{\rightarrow} \cdot \overrightarrow{h}_t + (w_1 - w_0)_{\leftarrow} "
+         r"\cdot \overleftarrow{h}_t + (b_1 - b_0)")
+split_df = states[["t", "character"]].assign(**{k: v for k, v in split.items()})
+ui.plot(bp.readout_split_figure(split, tokens, t, task.class_names[1]), "bidirectional-readout", split_df,
+        key="readout")
+v = {k: float(a[t - 1]) for k, a in split.items()}
+st.markdown(f"At $t = {t}$: {v['forward']:+.2f} from h→, {v['backward']:+.2f} from h←, {v['bias']:+.2f} "
+            f"bias, score {v['score']:+.2f}, so $p = {1 / (1 + np.exp(-v['score'])):.3f}$.")
+
+st.header("3. Both directions against one")
+models = {"bidirectional LSTM": trace, other_name: other_trace}
+st.caption("The probability each model gives to \"x ahead\" after every letter. Open squares: the true tag "
+           "(1 = an x is still to come). The shaded band is where a model says yes.")
+ui.plot(bp.comparison_figure(models, tokens, truth, t), "bidirectional-compare",
+        bp.comparison_table(models, tokens, truth), key="compare")
+c1, c2 = st.columns(2)
+for col, (name, tr) in zip((c1, c2), models.items()):
+    right_steps = int((tr.probs.argmax(axis=1) == np.asarray(truth)).sum())
+    col.metric(f"{name}: positions right", f"{right_steps} / {T}")
+st.markdown(
+    f"The one-directional model's guess drifts down as the text goes on (fewer letters left, so less "
+    "chance of an x), whatever the letters are. The bidirectional model is sure from the first letter: "
+    "its backward cell has already read the whole text. Try a text with no x at all, or an x at the very "
+    "end."
+)
