@@ -39,3 +39,62 @@ def fit_pca(rows: np.ndarray, k: int = 2) -> PCABasis:
         signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
         components *= np.where(signs == 0, 1.0, signs)[:, None]
     return PCABasis(mean, components, explained)
+
+
+# -- the unit finder: which units hold a value over a span, and where else they do so together ------
+def units_above(hidden: np.ndarray, span: tuple[int, int], threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Units whose h_t stays on one side of ±threshold at every step of a span.
+
+    hidden (T, H); span (first, last) steps, 1-based and inclusive, as a page shows them. A unit
+    counts if h_t >= threshold at every step of the span (sign +1) or h_t <= -threshold at every
+    step (sign -1). Returns (units, signs), units ascending.
+    """
+    hidden = np.asarray(hidden)
+    first, last = span
+    if not 1 <= first <= last <= hidden.shape[0]:
+        raise ValueError(f"span {span} is not inside steps 1..{hidden.shape[0]}")
+    window = hidden[first - 1:last]  # (L, H)
+    high = (window >= threshold).all(axis=0)  # (H,)
+    low = (window <= -threshold).all(axis=0) & ~high  # with threshold <= 0 a unit could be both: high wins
+    units = np.flatnonzero(high | low)
+    return units, np.where(high[units], 1, -1)
+
+
+def co_active(hidden_by_text, units, signs, threshold: float) -> list[np.ndarray]:
+    """Where the given units are all beyond the threshold together, on their own sides.
+
+    hidden_by_text: a sequence of (T_n, H) arrays (or one (N, T, H) array); units, signs as from
+    `units_above`. Returns one boolean (T_n,) array per text: True at the steps where every unit u
+    has signs[u] * h_t[u] >= threshold. With no units, nothing is co-active.
+    """
+    units, signs = np.asarray(units, dtype=int), np.asarray(signs)
+    out = []
+    for h in hidden_by_text:
+        h = np.asarray(h)
+        if units.size == 0:
+            out.append(np.zeros(h.shape[0], dtype=bool))
+        else:
+            out.append((h[:, units] * signs >= threshold).all(axis=1))
+    return out
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The stretches of True in a boolean (T,) array, as 1-based inclusive (first, last) steps."""
+    padded = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])  # starts and ends alternate
+    return [(int(a) + 1, int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def first_cell_states(model, ids: np.ndarray) -> np.ndarray:
+    """h_t of a recurrent model's first layer, left-to-right cell, for many equal-length texts at once.
+
+    ids (N, T) token ids with no padding -> (N, T, H); the same numbers as trace(...).first.hidden
+    for each text, in one batched call of the fused layer (a trace per text is ~100x slower).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.as_tensor(np.asarray(ids), dtype=torch.long)
+    with torch.no_grad():
+        out, _ = model.layers[0](F.one_hot(x, model.cfg.vocab_size).float())  # (N, T, H·dirs)
+    return out[..., : model.cfg.hidden_size].numpy()

@@ -1,0 +1,275 @@
+"""Figures and write-outs for the LSTM and GRU gates lesson: traces in, figures and strings out.
+
+No streamlit, no model. Colour language as in seqviz.plotting: sigmoid gates (i, f, o; r, z) on
+sequential Viridis fixed to [0, 1]; tanh outputs (g, n) and h_t on diverging RdBu fixed to [-1, 1];
+the LSTM cell state c_t, which is unbounded, on the same diverging scale with a symmetric range
+fixed per input (so moving the step never rescales it).
+
+    fig = gates_grid(trace.first, trace.tokens, t=5, unit=3)
+    st.latex(gate_latex(trace.first, "f", t=5, unit=3))
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label, token_label
+from seqviz.trace import CellTrace, RecurrentTrace
+
+GATE_INFO = {  # name -> (what it is, its squashing function)
+    "i": ("input gate", "σ"), "f": ("forget gate", "σ"), "g": ("candidate", "tanh"), "o": ("output gate", "σ"),
+    "r": ("reset gate", "σ"), "z": ("update gate", "σ"), "n": ("candidate", "tanh"),
+}
+STATE_INFO = {"c": "cell state", "h": "hidden state"}
+LATEX_FN = {"σ": r"\sigma", "tanh": r"\tanh"}
+
+
+def is_sigmoid(name: str) -> bool:
+    return GATE_INFO.get(name, ("", ""))[1] == "σ"
+
+
+def cell_bound(cell: CellTrace) -> float:
+    """Symmetric colour range for c_t: at least 1, fixed for the whole input."""
+    return float(max(1.0, np.abs(cell.cell).max())) if cell.cell is not None else 1.0
+
+
+def _panels(cell: CellTrace) -> list[str]:
+    """What the grid draws, in reading order: every gate, then c_t (LSTM) and h_t."""
+    return [*cell.gate_names, *(["c"] if cell.cell is not None else []), "h"]
+
+
+def _values(cell: CellTrace, name: str) -> np.ndarray:
+    """(T, H) values of a gate, or of the state c or h."""
+    if name in ("c", "h"):
+        return cell.cell if name == "c" else cell.hidden
+    return cell.gates[name]
+
+
+MAX_LABELS = 50  # characters labelled on a time axis; a longer text gets every k-th label
+
+
+def _token_ticks(fig: go.Figure, tokens: list[str], row=None, col=None, size: int = 14, title: bool = True,
+                 max_labels: int = MAX_LABELS) -> None:
+    """Steps 1..T labelled with their characters; long texts get every k-th label so none overlap."""
+    T = len(tokens)
+    every = max(1, math.ceil(T / max_labels))
+    ticks = list(range(1, T + 1, every))
+    fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[token_label(tokens[s - 1]) for s in ticks],
+                     tickangle=0, tickfont=dict(size=size), title=f"input character {math_label('x_t')}" if title else None,
+                     row=row, col=col)
+
+
+def panel_title(name: str) -> str:
+    label = GATE_INFO[name][0] if name in GATE_INFO else STATE_INFO[name]
+    return f"{math_label(name + '_t')}: {label}"
+
+
+def _scale(name: str, cell: CellTrace) -> dict:
+    """The fixed colour scale of a panel: σ gates [0, 1] sequential; tanh outputs and h [-1, 1]
+    diverging; c diverging, symmetric, fixed for this input."""
+    if is_sigmoid(name):
+        return dict(colorscale=SEQUENTIAL, zmin=0, zmax=1)
+    bound = cell_bound(cell) if name == "c" else 1.0
+    return dict(colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0)
+
+
+def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None, unit: int | None = None) -> go.Figure:
+    """Every gate, c_t and h_t of one cell as units x time heatmaps, two to a row, each with its own
+    colour bar on its fixed scale (see _scale). Step t and unit (0-based) are outlined if given."""
+    names = _panels(cell)
+    rows = math.ceil(len(names) / 2)
+    T, H = cell.hidden.shape
+    fig = make_subplots(rows=rows, cols=2, subplot_titles=[panel_title(n) for n in names],
+                        shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.28 / rows, horizontal_spacing=0.1)
+    steps, units = np.arange(1, T + 1), np.arange(H)
+    custom = np.array([[token_label(tok) for tok in tokens]] * H)  # (H, T)
+    for k, name in enumerate(names):
+        r, c = k // 2 + 1, k % 2 + 1
+        fig.add_trace(go.Heatmap(
+            z=_values(cell, name).T, x=steps, y=units, customdata=custom, **_scale(name, cell),
+            hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>unit %{{y}}<br>{name} = %{{z:.3f}}<extra></extra>"),
+            row=r, col=c)
+        xd = fig.get_subplot(r, c).xaxis.domain
+        yd = fig.get_subplot(r, c).yaxis.domain
+        ticks = [0, 0.5, 1] if is_sigmoid(name) else None if name == "c" else [-1, 0, 1]
+        fig.data[-1].colorbar = dict(x=xd[1] + 0.01, xanchor="left", y=(yd[0] + yd[1]) / 2, len=yd[1] - yd[0],
+                                     thickness=12, tickvals=ticks, tickfont=dict(size=12))
+        _token_ticks(fig, tokens, r, c, title=r == rows, size=12, max_labels=25)
+        fig.update_yaxes(autorange="reversed", title="unit" if c == 1 else None, row=r, col=c)
+        if t is not None:
+            fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color="black", width=2), row=r, col=c)
+        if unit is not None:
+            fig.add_hrect(y0=unit - 0.5, y1=unit + 0.5, line=dict(color="#D55E00", width=2), row=r, col=c)
+    fig.update_annotations(font=dict(size=18))
+    return _layout(fig, 110 + rows * (70 + 8 * H))
+
+
+def gates_frame(cell: CellTrace, tokens: list[str]) -> pd.DataFrame:
+    """The numbers behind gates_grid, one row per step and unit: t, character, unit, every gate, c, h."""
+    T, H = cell.hidden.shape
+    df = pd.DataFrame({"t": np.repeat(np.arange(1, T + 1), H), "character": np.repeat(tokens, H),
+                       "unit": np.tile(np.arange(H), T)})
+    for name in _panels(cell):
+        df[name] = _values(cell, name).reshape(-1)
+    return df
+
+
+def unit_lines(cell: CellTrace, tokens: list[str], unit: int, t: int | None = None) -> go.Figure:
+    """One unit over time: its σ gates on [0, 1]; its tanh candidate and h_t on [-1, 1]; and for the
+    LSTM its cell state c_t on a range fitted to this unit (c is unbounded)."""
+    names = _panels(cell)
+    groups = [[n for n in names if is_sigmoid(n)], [n for n in names if not is_sigmoid(n) and n != "c"]]
+    titles = ["gates (σ: between 0 and 1)", "candidate and hidden state (tanh: between -1 and 1)"]
+    if cell.cell is not None:
+        groups.append(["c"])
+        titles.append("cell state (no bound)")
+    fig = make_subplots(rows=len(groups), cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=titles)
+    steps = np.arange(1, len(tokens) + 1)
+    custom = [token_label(tok) for tok in tokens]
+    for row, group in enumerate(groups, start=1):
+        for name in group:
+            k = names.index(name)
+            label = GATE_INFO[name][0] if name in GATE_INFO else STATE_INFO[name]
+            fig.add_trace(go.Scatter(
+                x=steps, y=_values(cell, name)[:, unit], mode="lines+markers", name=f"{math_label(name + '_t')} {label}",
+                line=dict(color=OKABE_ITO[k % len(OKABE_ITO)], width=3, dash="dot" if name in ("g", "n") else "solid"),
+                marker=dict(size=6), customdata=custom,
+                hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>{name}[{unit}] = %{{y:.3f}}<extra></extra>"),
+                row=row, col=1)
+        _token_ticks(fig, tokens, row, 1, title=row == len(groups))
+    fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
+    fig.update_yaxes(range=[-1.05, 1.05], zeroline=True, row=2, col=1)
+    if cell.cell is not None:
+        bound = max(1.0, float(np.abs(cell.cell[:, unit]).max()))
+        fig.update_yaxes(range=[-bound * 1.05, bound * 1.05], zeroline=True, row=3, col=1)
+    if t is not None:
+        fig.add_vline(x=t, line=dict(color="black", width=2, dash="dash"))
+    fig.update_layout(legend=dict(orientation="h", y=1.04, yanchor="bottom", x=0))
+    fig.update_annotations(font=dict(size=17))
+    return _layout(fig, 120 + 200 * len(groups), None)
+
+
+def answer_bars(probs: dict[str, np.ndarray], class_names: list[str], truth: int | None = None) -> go.Figure:
+    """The answer p(symbol | whole text) as bars, one series per label (e.g. before / after an
+    intervention), on the fixed [0, 1] range, with the dashed line at chance 1/C."""
+    fig = go.Figure()
+    for k, (label, p) in enumerate(probs.items()):
+        fig.add_trace(go.Bar(x=class_names, y=np.asarray(p), name=label, marker_color=OKABE_ITO[k],
+                             text=[f"{v:.2f}" if v >= 0.005 else "" for v in p], textposition="outside",
+                             hovertemplate=f"{label}<br>%{{x}}: p = %{{y:.4f}}<extra></extra>"))
+    C = len(class_names)
+    fig.add_hline(y=1 / C, line=dict(dash="dash", color="gray"))
+    fig.add_annotation(x=1, xref="paper", xanchor="left", y=1 / C, yanchor="middle", showarrow=False,
+                       text=f"chance<br>1/{C}", font=dict(color="gray", size=14))  # right of the plot: no bar hides it
+    if truth is not None:
+        fig.update_xaxes(ticktext=[f"<b>{c}</b><br>true" if i == truth else c for i, c in enumerate(class_names)],
+                         tickvals=class_names)
+    fig.update_xaxes(title="symbol", tickfont=dict(size=17))
+    fig.update_yaxes(range=[0, 1.12], title="probability", tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_layout(barmode="group", showlegend=len(probs) > 1,
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    _layout(fig, 380)
+    fig.update_layout(margin=dict(r=70))
+    return fig
+
+
+def step_probs_figure(trace: RecurrentTrace, truth: int | None = None) -> go.Figure:
+    """trace.step_probs: the answer the model would give if the text ended at step t, over time."""
+    T, C = trace.step_probs.shape
+    fig = go.Figure(go.Heatmap(
+        z=trace.step_probs.T, x=np.arange(1, T + 1), y=np.arange(C), colorscale=SEQUENTIAL, zmin=0, zmax=1,
+        customdata=np.array([[token_label(tok) for tok in trace.tokens]] * C),
+        colorbar=dict(title="p", tickvals=[0, 0.5, 1]),
+        hovertemplate="t = %{x} ('%{customdata}')<br>%{y}: p = %{z:.3f}<extra></extra>"))
+    if truth is not None:
+        fig.add_hrect(y0=truth - 0.5, y1=truth + 0.5, line=dict(color="#D55E00", width=3))
+    _token_ticks(fig, trace.tokens)
+    fig.update_yaxes(title="symbol", tickvals=list(range(C)), ticktext=trace.class_names, autorange="reversed")
+    return _layout(fig, 380)
+
+
+def state_before_after(before: CellTrace, after: CellTrace, tokens: list[str], state: str,
+                       changed: tuple[int, ...] = ()) -> go.Figure:
+    """One state (c or h), units x time, as trained (top) and with an intervention (bottom), on one
+    colour range; units the intervention touches are marked on the axis."""
+    a, b = _values(before, state), _values(after, state)
+    bound = 1.0 if state == "h" else float(max(1.0, np.abs(a).max(), np.abs(b).max()))
+    T, H = a.shape
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=[f"{math_label(state + '_t')} as trained", f"{math_label(state + '_t')} with the intervention"])
+    custom = np.array([[token_label(tok) for tok in tokens]] * H)
+    changed = sorted(u for u in set(changed) if 0 <= u < H)
+    for row, values in ((1, a), (2, b)):
+        fig.add_trace(go.Heatmap(
+            z=values.T, x=np.arange(1, T + 1), y=np.arange(H), customdata=custom, coloraxis="coloraxis",
+            hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>unit %{{y}}<br>{state} = %{{z:.3f}}<extra></extra>"),
+            row=row, col=1)
+        if changed:  # ▶ at the left edge of every row the intervention touches
+            fig.add_trace(go.Scatter(
+                x=[0.5] * len(changed), y=changed, mode="markers", showlegend=False, cliponaxis=False,
+                marker=dict(symbol="triangle-right", size=11, color="#D55E00", line=dict(color="black", width=1)),
+                hovertemplate="unit %{y}: changed<extra></extra>"), row=row, col=1)
+        fig.update_yaxes(range=[H - 0.5, -0.5], title="unit", dtick=max(1, H // 16), row=row, col=1)  # unit 0 on top
+        fig.update_xaxes(range=[0.5, T + 0.5], row=row, col=1)
+        _token_ticks(fig, tokens, row, 1, title=row == 2)
+    fig.update_layout(coloraxis=dict(colorscale=DIVERGING, cmin=-bound, cmax=bound, colorbar=dict(title=state)))
+    fig.update_annotations(font=dict(size=17))
+    return _layout(fig, 160 + 2 * (40 + 9 * H))
+
+
+# -- the equations with the real numbers, for st.latex -------------------------------------------
+def _tex(name: str) -> str:
+    """Our code's names as LaTeX: "W_hf h_{t-1}" -> "W_{hf} h_{t-1}"."""
+    return " ".join(part if "{" in part or "_" not in part else "{}_{{{}}}".format(*part.split("_", 1))
+                    for part in name.split(" "))
+
+
+def _num(v: float) -> str:
+    """A number inside a sum or product: negatives in brackets, so "+ (-0.049)" never reads as "+ -"."""
+    return f"({v:.3f})" if v < 0 else f"{v:.3f}"
+
+
+def gate_latex(cell: CellTrace, gate: str, t: int, unit: int) -> str:
+    """One gate at step t (1-based) for one unit, every term with its number:
+    f_t[j] = σ((W_if x_t)[j] + b_if[j] + (W_hf h_{t-1})[j] + b_hf[j]) = σ(pre) = value.
+    For the GRU's n, r_t[j] multiplies the last two terms, as in the code."""
+    eq = cell.equation(gate)
+    names, vals = list(eq), [float(v[t - 1, unit]) for v in eq.values()]
+    fn = LATEX_FN[GATE_INFO[gate][1]]
+    brace = []
+    for k, (name, v) in enumerate(zip(names[:4], vals[:4])):
+        label = _tex(name) if k % 2 else f"({_tex(name)})"  # biases are vectors; the products get brackets
+        brace.append(rf"\underbrace{{{f'{v:.3f}' if k == 0 else _num(v)}}}_{{{label}[{unit}]}}")
+    if gate == "n":
+        r = float(cell.gates["r"][t - 1, unit])
+        inner = rf"{brace[0]} + {brace[1]} + \underbrace{{{r:.3f}}}_{{r_t[{unit}]}} \cdot \left({brace[2]} + {brace[3]}\right)"
+    else:
+        inner = " + ".join(brace)
+    value = float(cell.gates[gate][t - 1, unit])
+    return rf"{gate}_{{{t}}}[{unit}] = {fn}\left({inner}\right) = {fn}({vals[4]:.3f}) = {value:.3f}"
+
+
+def state_latex(cell: CellTrace, t: int, unit: int) -> list[str]:
+    """The state updates at step t for one unit, with numbers (for one unit ⊙ is a plain product):
+    LSTM c_t = f_t c_{t-1} + i_t g_t and h_t = o_t tanh(c_t); GRU h_t = (1 - z_t) n_t + z_t h_{t-1}."""
+    i, j = t - 1, unit
+    g = {k: float(v[i, j]) for k, v in cell.gates.items()}
+    h_prev = float(cell.h_prev[i, j])
+    h = float(cell.hidden[i, j])
+    p = t + 1 if cell.reverse else t - 1  # the step the cell comes from
+    if cell.cell is not None:
+        k = i + 1 if cell.reverse else i - 1
+        c_prev = float(cell.cell[k, j]) if 0 <= k < len(cell.cell) else 0.0  # c_0 = 0
+        c = float(cell.cell[i, j])
+        return [
+            rf"c_{{{t}}}[{j}] = f_{{{t}}}[{j}]\, c_{{{p}}}[{j}] + i_{{{t}}}[{j}]\, g_{{{t}}}[{j}]"
+            rf" = {_num(g['f'])} \cdot {_num(c_prev)} + {_num(g['i'])} \cdot {_num(g['g'])} = {c:.3f}",
+            rf"h_{{{t}}}[{j}] = o_{{{t}}}[{j}]\, \tanh(c_{{{t}}}[{j}]) = {_num(g['o'])} \cdot \tanh({c:.3f}) = {h:.3f}",
+        ]
+    return [rf"h_{{{t}}}[{j}] = (1 - z_{{{t}}}[{j}])\, n_{{{t}}}[{j}] + z_{{{t}}}[{j}]\, h_{{{p}}}[{j}]"
+            rf" = (1 - {g['z']:.3f}) \cdot {_num(g['n'])} + {g['z']:.3f} \cdot {_num(h_prev)} = {h:.3f}"]
