@@ -1,0 +1,251 @@
+"""Train and compare: RNN, LSTM and GRU trained side by side on the recall task, and accuracy against lag.
+
+Library calls: compare.Settings / Comparison.start / Comparison.train (every model on the same
+batches, seqviz.training.TrainingRun underneath) / loss_frame / eval_frame / estimate_seconds,
+compare.load_shipped_sweep / run_sweep / sweep_frame / solved_up_to, plotting.compare.loss_curves_figure /
+accuracy_curves_figure / lag_sweep_figure, ui.plot / ui.show_code / ui.session_models /
+ui.register_session_model (the learner's models, session-local, shown by the gates page).
+"""
+
+import math
+import random
+
+import pandas as pd
+import streamlit as st
+
+from seqviz import compare, ui
+from seqviz.compare import (ARCHS, CHANCE, GATE_BIAS, HIDDEN_RANGE, LABELS, LAG_RANGE, LAYERS_RANGE, SEED_RANGE,
+                            Comparison, Settings, SharedBatches, SweepError, build_model)
+from seqviz.plotting import compare as figures
+from seqviz.tasks import RecallTask
+
+TIME_LIMIT_S = 60  # a chunk or a live sweep the estimate puts above this is refused
+SWEEP_HARD_STOP_S = 90  # a live sweep stops here even if the estimate was too low (a busy server)
+LR_CHOICES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+SWEEP_LAGS = [1, 5, 10, 15, 20, 30, 45, 60, 80, 100]
+SWEEP_STEPS = [100, 200, 300, 400, 600, 800, 1000]
+
+st.title("Train and compare: how long can each cell remember?")
+st.markdown(
+    "The **recall task**: a text starts with one of 8 symbols a-h, then a number of random digits, the "
+    "**lag**, follows; after the last digit the model must name the first symbol. The digits carry no "
+    "information, so the symbol has to survive `lag` updates of the state. Guessing is right 1 time in 8 "
+    f"({CHANCE:.1%}), with a loss of $\\ln 8 \\approx {math.log(8):.2f}$ nats. Here you train a vanilla RNN, "
+    "an LSTM and a GRU on exactly the same texts, from the same seed, and watch which of them learns to remember."
+)
+st.markdown("What differs is the path from $h_{t-1}$ (or $c_{t-1}$) to the next step:")
+st.latex(r"\text{RNN:}\quad h_t = \tanh\left(W_{xh}\,x_t + b_{xh} + W_{hh}\,h_{t-1} + b_{hh}\right)")
+st.latex(r"\text{LSTM:}\quad c_t = f_t \odot c_{t-1} + i_t \odot g_t, \qquad "
+         r"f_t = \sigma\left(W_{if}\,x_t + b_{if} + W_{hf}\,h_{t-1} + b_{hf}\right)")
+st.latex(r"\text{GRU:}\quad h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}, \qquad "
+         r"z_t = \sigma\left(W_{iz}\,x_t + b_{iz} + W_{hz}\,h_{t-1} + b_{hz}\right)")
+st.markdown(
+    "The RNN multiplies its state by $W_{hh}$ and squashes it with tanh at every step, so after many "
+    "steps little of the first symbol is left, and the gradient that should teach it to keep the symbol "
+    "shrinks the same way. The LSTM's cell state and the GRU's state have a second path: with $f_t \\approx 1$ "
+    "(or $z_t \\approx 1$) the old value is simply carried over, scaled by the gate, not squashed."
+)
+
+# -- 1. settings ------------------------------------------------------------------------------------
+st.header("1. Choose the models and the task")
+c1, c2, c3 = st.columns([2, 1, 1])
+archs = c1.multiselect("Architectures", list(ARCHS), default=list(ARCHS), format_func=LABELS.get,
+                       key="cmp_archs", bind="query-params")
+lag = c2.number_input("Lag", LAG_RANGE[0], LAG_RANGE[1], 30, key="cmp_lag", bind="query-params",
+                      help=f"Digits between the symbol and the answer: {LAG_RANGE[0]} to {LAG_RANGE[1]}.")
+hidden = c3.number_input("Hidden size H", HIDDEN_RANGE[0], HIDDEN_RANGE[1], 32, step=4, key="cmp_hidden",
+                         bind="query-params", help=f"Units per layer: {HIDDEN_RANGE[0]} to {HIDDEN_RANGE[1]}.")
+c4, c5, c6, c7 = st.columns([1, 2, 1, 1])
+layers = c4.segmented_control("Layers", list(range(LAYERS_RANGE[0], LAYERS_RANGE[1] + 1)), default=1,
+                              key="cmp_layers", bind="query-params", required=True,
+                              help=f"Stacked recurrent layers: {LAYERS_RANGE[0]} or {LAYERS_RANGE[1]}.")
+lr = c5.select_slider("Learning rate (Adam)", LR_CHOICES, 3e-3, key="cmp_lr", bind="query-params",
+                      format_func=lambda x: f"{x:g}", help=f"{LR_CHOICES[0]:g} to {LR_CHOICES[-1]:g}.")
+seed = c6.number_input("Seed", SEED_RANGE[0], SEED_RANGE[1], 0, key="cmp_seed", bind="query-params",
+                       help=f"Initial weights and training texts: {SEED_RANGE[0]} to {SEED_RANGE[1]:,}.")
+n_steps = c7.number_input("Steps per click", 10, 500, 200, step=10, key="cmp_chunk", help="10 to 500.")
+gate_on = st.checkbox(f"Remember by default: start the LSTM forget gate and the GRU update gate at σ({GATE_BIAS:g}) ≈ "
+                      f"{1 / (1 + math.exp(-GATE_BIAS)):.2f}", value=True, key="cmp_gate", bind="query-params")
+
+
+def tex_number(x: float) -> str:
+    """0.23 or 9.3 \\times 10^{-10}: LaTeX for a number that may be tiny."""
+    if x >= 1e-3:
+        return f"{x:.2g}"
+    exponent = math.floor(math.log10(x))
+    return f"{x / 10 ** exponent:.1f} \\times 10^{{{exponent}}}"
+
+
+keep_default, keep_bias = 0.5 ** lag, (1 / (1 + math.exp(-GATE_BIAS))) ** lag
+st.markdown(
+    f"PyTorch starts every bias near 0, so at first $f_t \\approx \\sigma(0) = 0.5$: after a lag of {lag} a "
+    f"memory, and the gradient flowing back to it, is scaled by about $0.5^{{{lag}}} \\approx {tex_number(keep_default)}$, "
+    "and the first batches teach the gate nothing. With the box ticked, the input bias of the forget gate "
+    f"($b_{{if}}$) and of the update gate ($b_{{iz}}$) starts at {GATE_BIAS:g} (and $b_{{hf}}$, $b_{{hz}}$ at 0): "
+    f"the gate starts near $\\sigma({GATE_BIAS:g}) \\approx 0.95$ and about $0.95^{{{lag}}} \\approx {tex_number(keep_bias)}$ "
+    "survives, so the model **remembers by default** and learns what to forget. The vanilla RNN has no gate, "
+    "so the box does not change it (an RNN with ReLU and $W_{hh}$ started at the identity is the RNN's version "
+    "of the same trick, and also solves lags 30-60 here)."
+)
+ui.show_code(build_model, SharedBatches, Comparison.train)
+
+settings = Settings(lag=int(lag), hidden_size=int(hidden), num_layers=int(layers), lr=float(lr), seed=int(seed),
+                    gate_bias=GATE_BIAS if gate_on else 0.0)
+example = RecallTask(lag=settings.lag).sample(random.Random(settings.seed))
+st.caption(f"An example text at lag {settings.lag}: `{example}`, answer **{example[0]}**.")
+
+# -- 2. training side by side -------------------------------------------------------------------------
+st.header("2. Train them side by side")
+st.markdown(
+    "Every click trains each chosen model the same number of steps. Step $k$ of every model uses the same "
+    "batch of 64 texts, drawn once; accuracy is measured on 300 held-out texts that training never draws."
+)
+if not archs:
+    st.info("Choose at least one architecture in section 1 to train.")
+comp: Comparison | None = st.session_state.get("cmp_run")
+mismatch = []
+if comp is not None:
+    mismatch = comp.settings.differences(settings) + (["architectures"] if comp.archs != [a for a in ARCHS if a in archs] else [])
+    if mismatch:
+        st.warning(f"These models were trained with {', '.join(LABELS[a] for a in comp.archs)} at lag "
+                   f"{comp.settings.lag} ({compare.describe(comp.settings)}); you have since changed the "
+                   f"{' and '.join(mismatch)}. Press Start over to train new models with the new settings.")
+if comp is not None and comp.step and not mismatch:
+    estimate = sum(comp.ms_per_step(a) for a in comp.archs) * int(n_steps) / 1000
+else:
+    estimate = compare.estimate_seconds(archs, [settings.lag], int(n_steps), settings.hidden_size, settings.num_layers)
+too_long = estimate > TIME_LIMIT_S
+b1, b2, b3 = st.columns([1, 1, 2], vertical_alignment="center")
+train_clicked = b1.button(f"Train {n_steps} more steps", type="primary", icon=":material/play_arrow:",
+                          key="cmp_train", disabled=not archs or bool(mismatch) or too_long)
+start_over = b2.button("Start over", icon=":material/restart_alt:", key="cmp_start_over", disabled=comp is None)
+if too_long:
+    b3.caption(f"That would take about {estimate:.0f} s; the limit is {TIME_LIMIT_S} s. Choose fewer steps per "
+               "click, a shorter lag or a smaller model.")
+else:
+    b3.caption(f"About {estimate:.0f} s on this server.")
+
+if start_over:
+    models = ui.session_models()
+    for arch in comp.archs:  # forget them on the other pages too
+        label = comp.label(arch)
+        if label in models and models[label].run is comp.runs[arch]:
+            del models[label]
+    st.session_state.pop("cmp_run", None)
+    st.rerun()
+
+
+def register(comp: Comparison) -> None:
+    for arch, run in comp.runs.items():
+        ui.register_session_model(ui.SessionModel(label=comp.label(arch), run=run, task=comp.task))
+
+
+progress_slot = st.empty()
+left, right = st.columns(2)
+loss_slot, acc_slot = left.empty(), right.empty()
+if train_clicked:
+    if comp is None:
+        comp = Comparison.start(archs, settings)
+        st.session_state["cmp_run"] = comp  # stored before training: an interrupted chunk keeps its steps
+    register(comp)
+    n = int(n_steps)
+    refresh = 25 if n <= 250 else 50
+    bar = progress_slot.progress(0.0, text=f"Training {n} steps...")
+    for event in comp.train(n, eval_every=refresh):
+        if event.evaluated:
+            accs = ", ".join(f"{LABELS[a]} {comp.evals[a][-1]['accuracy']:.0%}" for a in comp.archs)
+            bar.progress(min(max(event.done / n, 0.0), 1.0), text=f"Step {event.step:,}: held-out accuracy {accs}")
+            loss_slot.plotly_chart(figures.loss_curves_figure(compare.loss_frame(comp)), width="stretch")
+            acc_slot.plotly_chart(figures.accuracy_curves_figure(compare.eval_frame(comp)), width="stretch")
+    register(comp)
+    st.rerun()
+
+if comp is None:
+    st.info("No models yet in this session: press Train to build them from the seed and start training. "
+            "They live in this browser session only.")
+else:
+    register(comp)  # also after an interrupted chunk
+    loss_df, eval_df = compare.loss_frame(comp), compare.eval_frame(comp)
+    with loss_slot.container():
+        ui.plot(figures.loss_curves_figure(loss_df), "compare-loss", loss_df, key="loss")
+    with acc_slot.container():
+        ui.plot(figures.accuracy_curves_figure(eval_df), "compare-accuracy", eval_df, key="accuracy")
+    st.caption("Left: the training loss, bold the mean of the last 20 batches, faint each batch. Right: "
+               "accuracy on the held-out texts, measured every 25-50 steps. Dashed grey: guessing.")
+    cols = st.columns(len(comp.archs))
+    for col, arch in zip(cols, comp.archs):
+        last = comp.evals[arch][-1]
+        ms = comp.ms_per_step(arch)
+        col.metric(f"{LABELS[arch]}: held-out accuracy", f"{last['accuracy']:.1%}",
+                   delta=f"{last['accuracy'] - CHANCE:+.1%} vs chance", delta_color="off")
+        col.caption(f"After {last['step']:,} steps" + (f"; {ms:.1f} ms per step on this server." if ms else "."))
+    st.markdown("Your models stay in this browser session: the gates page lists the LSTM and GRU among its "
+                "models and shows every gate and state of them on a text you type.")
+    st.page_link("pages/rnn_gates.py", label="See the gates of your LSTM and GRU", icon=":material/tune:")
+
+# -- 3. accuracy against lag ----------------------------------------------------------------------------
+st.header("3. Accuracy against lag")
+try:
+    shipped = compare.load_shipped_sweep()
+except SweepError as err:
+    st.warning(f"{err} The live sweep below still works.")
+    shipped = None
+live: list = st.session_state.setdefault("cmp_sweeps", [])
+frames = ([compare.sweep_frame(shipped, "shipped")] if shipped else []) + [
+    compare.sweep_frame(s, f"yours {k}") for k, s in enumerate(live, start=1)]
+frames = [f for f in frames if len(f)]
+if shipped:
+    reach = {a: compare.solved_up_to(shipped, a) for a in ARCHS}
+    said = "; ".join(f"{LABELS[a]} " + (f"up to lag {reach[a]}" if reach[a] else "at no lag tried") for a in ARCHS)
+    st.markdown(
+        f"Each point is one model trained for {shipped.steps:,} steps at one lag ({compare.describe(shipped.settings)}, "
+        f"batch {shipped.settings.batch_size}), all three on the same batches. In the shipped sweep, held-out accuracy "
+        f"stays at 99% or more for: {said}. The shipped sweep took {shipped.seconds:.0f} s to train on one CPU thread."
+    )
+if frames:
+    sweep_df = pd.concat(frames, ignore_index=True)
+    ui.plot(figures.lag_sweep_figure(sweep_df), "compare-lag-sweep", sweep_df, key="sweep")
+    st.caption("Solid lines and filled markers: the shipped sweep. Dotted lines and open markers: your live runs, "
+               "in the same colours. Hover a point for its settings. Dashed grey: guessing.")
+    for k, s in enumerate(live, start=1):
+        st.caption(f"Yours {k}: {', '.join(LABELS[a] for a in ARCHS if any(p.arch == a for p in s.points))}, "
+                   f"{compare.describe(s.settings, s.steps)}.")
+
+st.subheader("Run part of the sweep yourself")
+st.markdown("A live sweep trains the architectures and settings chosen in section 1 (lag aside) at each lag you "
+            "pick, side by side on the same batches. Untick *remember by default* to see what the gate-bias "
+            "initialisation buys the LSTM and the GRU.")
+s1, s2 = st.columns([2, 1])
+sweep_lags = s1.multiselect("Lags", SWEEP_LAGS, default=[10, 30], key="cmp_sweep_lags")
+sweep_steps = s2.select_slider("Steps per model", SWEEP_STEPS, 300, key="cmp_sweep_steps")
+sweep_estimate = compare.estimate_seconds(archs, sweep_lags, int(sweep_steps), settings.hidden_size, settings.num_layers)
+sweep_too_long = sweep_estimate > TIME_LIMIT_S
+r1, r2, r3 = st.columns([1, 1, 2], vertical_alignment="center")
+sweep_clicked = r1.button("Run this sweep", icon=":material/play_arrow:", key="cmp_sweep_run", disabled=not archs or not sweep_lags or sweep_too_long)
+if r2.button("Clear my points", icon=":material/delete:", key="cmp_sweep_clear", disabled=not live):
+    live.clear()
+    st.rerun()
+if not archs or not sweep_lags:
+    r3.caption("Pick at least one architecture (section 1) and one lag.")
+elif sweep_too_long:
+    r3.caption(f"That would take about {sweep_estimate:.0f} s; the limit is {TIME_LIMIT_S} s. Pick fewer lags, "
+               "fewer steps, or a smaller model.")
+else:
+    r3.caption(f"About {sweep_estimate:.0f} s on this server.")
+if sweep_clicked:
+    base = compare.Sweep(settings, int(sweep_steps), ())
+    live.append(base)
+    bar = st.progress(0.0, text="Training...")
+    for event in compare.run_sweep(archs, sweep_lags, int(sweep_steps), settings,
+                                   eval_every=int(sweep_steps), max_seconds=SWEEP_HARD_STOP_S):
+        if event.points:  # one lag finished: keep it at once, so an interruption loses only the lag in progress
+            live[-1] = compare.Sweep(settings, int(sweep_steps), live[-1].points + event.points)
+        if event.stopped:
+            st.session_state["cmp_sweep_stopped"] = True
+        if event.done % 50 == 0 or event.points:
+            bar.progress(event.done / event.total, text=f"Lag {event.lag}: {event.done:,} of {event.total:,} steps")
+    if not live[-1].points:
+        live.pop()
+    st.rerun()
+if st.session_state.pop("cmp_sweep_stopped", False):
+    st.info(f"The sweep stopped after {SWEEP_HARD_STOP_S} s because the server is busy; the lags it finished are drawn.")

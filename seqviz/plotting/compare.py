@@ -1,0 +1,114 @@
+"""Figures of the train-and-compare lesson: data frames in, plotly figures out. No streamlit.
+
+One colour, one marker symbol and one dash style per architecture (Okabe-Ito, so colour-blind
+readers can tell them apart, and a grey-scale print too), the same in every figure of the page.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from seqviz.compare import CHANCE, LABELS
+from seqviz.plotting import OKABE_ITO, _layout
+
+ARCH_STYLE = {  # colour, marker, dash
+    "rnn": (OKABE_ITO[4], "circle", "solid"),  # vermillion
+    "lstm": (OKABE_ITO[0], "square", "dash"),  # blue
+    "gru": (OKABE_ITO[2], "diamond", "dot"),  # bluish green
+}
+CHANCE_COLOUR = "#555555"
+DODGE = {"rnn": -1, "lstm": 0, "gru": 1}  # side-by-side markers where lines coincide (all at 100%)
+
+
+def _chance(fig: go.Figure, y: float, text: str, where: str = "bottom right", log: bool = False) -> None:
+    """A dashed line at the guessing level, labelled. On a log axis an annotation's y is log10(y)."""
+    fig.add_hline(y=y, line=dict(color=CHANCE_COLOUR, width=2, dash="dash"))
+    vertical, horizontal = where.split()
+    fig.add_annotation(text=text, xref="paper", x=0 if horizontal == "left" else 1, xanchor=horizontal,
+                       yref="y", y=math.log10(y) if log else y, yanchor="top" if vertical == "bottom" else "bottom",
+                       showarrow=False, font=dict(size=15, color=CHANCE_COLOUR))
+
+
+def _legend(fig: go.Figure) -> None:
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", font=dict(size=16)))
+    fig.update_xaxes(tickfont=dict(size=15), title_font=dict(size=16))
+    fig.update_yaxes(tickfont=dict(size=15), title_font=dict(size=16))
+
+
+def loss_curves_figure(df: pd.DataFrame) -> go.Figure:
+    """Training loss against step, one line per architecture (df: arch, step, loss, smoothed).
+
+    The bold line is the running mean (a single batch's loss is noisy); the faint one each batch.
+    """
+    fig = go.Figure()
+    for arch in [a for a in LABELS if a in set(df["arch"])]:
+        d = df[df["arch"] == arch]
+        colour, symbol, dash = ARCH_STYLE[arch]
+        steps = d["step"].to_numpy()
+        fig.add_trace(go.Scatter(x=steps, y=d["loss"].to_numpy(), mode="lines", legendgroup=arch, showlegend=False,
+                                 line=dict(color=colour, width=1), opacity=0.3, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=steps, y=d["smoothed"].to_numpy(), mode="lines", name=LABELS[arch],
+                                 legendgroup=arch, line=dict(color=colour, width=3, dash=dash),
+                                 hovertemplate=f"{LABELS[arch]}<br>step %{{x}}<br>loss %{{y:.3f}} nats<extra></extra>"))
+    _chance(fig, math.log(1 / CHANCE), f"guessing: ln 8 = {math.log(1 / CHANCE):.2f}", "top right", log=True)
+    fig.update_xaxes(title="training step", rangemode="tozero")
+    fig.update_yaxes(title="training loss (nats, log scale)", type="log", dtick="D2")  # labels at 1, 2, 5 only
+    _legend(fig)
+    return _layout(fig, 380)
+
+
+def accuracy_curves_figure(df: pd.DataFrame) -> go.Figure:
+    """Held-out accuracy against step, one line per architecture (df: arch, step, accuracy)."""
+    fig = go.Figure()
+    for arch in [a for a in LABELS if a in set(df["arch"])]:
+        d = df[df["arch"] == arch]
+        colour, symbol, dash = ARCH_STYLE[arch]
+        fig.add_trace(go.Scatter(
+            x=d["step"].to_numpy(), y=100 * d["accuracy"].to_numpy(), mode="lines+markers", name=LABELS[arch],
+            line=dict(color=colour, width=3, dash=dash), marker=dict(symbol=symbol, size=8, color=colour),
+            hovertemplate=f"{LABELS[arch]}<br>step %{{x}}<br>held-out accuracy %{{y:.1f}}%<extra></extra>"))
+    _chance(fig, 100 * CHANCE, f"chance {CHANCE:.1%}")
+    fig.update_xaxes(title="training step", rangemode="tozero")
+    fig.update_yaxes(title="held-out accuracy (%)", range=[0, 104], ticksuffix="%")
+    _legend(fig)
+    return _layout(fig, 380)
+
+
+def lag_sweep_figure(df: pd.DataFrame, reference: str = "shipped") -> go.Figure:
+    """Accuracy after a fixed number of steps against the lag (df: source, arch, lag, accuracy, steps, settings).
+
+    Markers of the three architectures sit a marker's width apart around each lag (the hover gives
+    the exact lag), so points that coincide, e.g. all at 100%, stay visible.
+
+    The `reference` source (the shipped sweep) is drawn as solid lines with filled markers; every
+    other source (the learner's live runs) as thin dotted lines with open markers in the same colours.
+    """
+    fig = go.Figure()
+    sources = list(dict.fromkeys(df["source"]))
+    lags = np.unique(df["lag"].to_numpy()) if len(df) else np.array([1])
+    nudge = 0.012 * max(lags.max() - min(lags.min(), 0), 10)  # a marker's width: LSTM and GRU both show at 100%
+    for source in sources:
+        for arch in [a for a in LABELS if a in set(df.loc[df["source"] == source, "arch"])]:
+            d = df[(df["source"] == source) & (df["arch"] == arch)].sort_values("lag")
+            colour, symbol, dash = ARCH_STYLE[arch]
+            shipped = source == reference
+            custom = np.stack([d["steps"].to_numpy(), d["settings"].to_numpy(), d["lag"].to_numpy()], axis=1)
+            fig.add_trace(go.Scatter(
+                x=d["lag"].to_numpy() + DODGE[arch] * nudge, y=100 * d["accuracy"].to_numpy(), mode="lines+markers",
+                name=f"{LABELS[arch]}, {source}",
+                line=dict(color=colour, width=3 if shipped else 2, dash=dash if shipped else "dot"),
+                marker=dict(symbol=symbol if shipped else f"{symbol}-open", size=11 if shipped else 14, color=colour,
+                            line=dict(width=2 if not shipped else 0, color=colour)),
+                customdata=custom,
+                hovertemplate=(f"{LABELS[arch]} ({source})<br>lag %{{customdata[2]}}<br>accuracy %{{y:.1f}}% after "
+                               "%{customdata[0]} steps<br>%{customdata[1]}<extra></extra>")))
+    _chance(fig, 100 * CHANCE, f"chance {CHANCE:.1%}", "bottom left")
+    fig.update_xaxes(title="lag (digits between the symbol and the answer)", tickvals=lags,
+                     range=[min(lags.min(), 0) - 2 * nudge, lags.max() + 3 * nudge])
+    fig.update_yaxes(title="held-out accuracy (%)", range=[0, 104], ticksuffix="%")
+    _legend(fig)
+    return _layout(fig, 460)
