@@ -26,7 +26,7 @@ import torch.nn as nn
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from seqviz.models.recurrent import ARCHITECTURES
+from seqviz.models import ARCHITECTURES
 from seqviz.tasks import TASKS
 from seqviz.vocab import Vocab
 

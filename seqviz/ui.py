@@ -56,6 +56,10 @@ NAVIGATION: dict[str, list[PageSpec]] = {
         PageSpec("pages/rnn_compare.py", "Train and compare", ":material/compare_arrows:", "compare",
                  "Train RNN, LSTM and GRU side by side on the same data and watch accuracy fall with the lag."),
     ],
+    "Attention": [
+        PageSpec("pages/attention_basics.py", "Attention step by step", ":material/center_focus_strong:", "attention",
+                 "Queries, keys and values with real numbers: scores, scaling, softmax and the weighted sum."),
+    ],
 }
 
 

@@ -1,0 +1,7 @@
+"""Models, one concept a file. ARCHITECTURES maps a checkpoint's "architecture" name to its class;
+every class there has `architecture`, `config_class` (a frozen dataclass), `cfg`, and the contracts
+forward(x, targets=None) -> (logits, loss) and trace(...) -> a frozen trace dataclass."""
+
+from seqviz.models.recurrent import RecurrentNet
+
+ARCHITECTURES = {cls.architecture: cls for cls in (RecurrentNet,)}

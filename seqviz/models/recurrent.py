@@ -384,7 +384,6 @@ def remember_by_default(model: RecurrentNet, bias: float = 3.0) -> RecurrentNet:
     return model
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {RecurrentNet.architecture: RecurrentNet}
 RecurrentNet.config_class = RecurrentConfig
 
 
