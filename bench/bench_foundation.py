@@ -67,7 +67,7 @@ def bench_trace() -> None:
     model = ckpt.model.eval()
     cfg = model.cfg
     ref = torch.nn.RNN(cfg.vocab_size, cfg.hidden_size, batch_first=True)  # tanh, like the model's
-    ref.load_state_dict(model.rnn.state_dict())
+    ref.load_state_dict(model.layers[0].state_dict())
     ref.eval()
     for label, text in TEXTS.items():
         tokens = list(text)

@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 
+from seqviz.tasks.base import IGNORE, CharTask, TextCheck, pad_ids, pad_labels
 from seqviz.vocab import PAD, Vocab
 
-IGNORE = -100  # target value for padded positions; F.cross_entropy skips it
+__all__ = ["BracketTask", "IGNORE", "MAX_INPUT_CHARS", "TextCheck"]
+
 MAX_INPUT_CHARS = 80  # longest text a learner may type: keeps every figure readable
 
 
 @dataclass(frozen=True)
-class BracketTask:
+class BracketTask(CharTask):
     max_depth: int = 4  # deepest nesting generated; classes are depths 0..max_depth
     min_len: int = 6  # shortest generated text, in characters
     max_len: int = 40  # longest generated text, in characters
@@ -81,46 +82,17 @@ class BracketTask:
             depth += 1 if opens else -1
         return "".join(chars)
 
-    def dataset(self, n: int, seed: int) -> list[str]:
-        rng = random.Random(seed)
-        return [self.sample(rng) for _ in range(n)]
-
     def tensors(self, texts: list[str], vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pad to the longest text: x (B, T) token ids, y (B, T) depths with IGNORE on padding."""
-        T = max(len(t) for t in texts)
-        x = torch.full((len(texts), T), vocab.token_to_idx[PAD], dtype=torch.long)  # (B, T)
-        y = torch.full((len(texts), T), IGNORE, dtype=torch.long)  # (B, T)
-        for b, text in enumerate(texts):
-            x[b, : len(text)] = torch.tensor(vocab.encode(text))
-            y[b, : len(text)] = torch.tensor(self.depths(text))
-        return x, y
-
-    def batches(self, seed: int, batch_size: int, vocab: Vocab) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """An endless, seeded stream of fresh training batches."""
-        rng = random.Random(seed)
-        while True:
-            yield self.tensors([self.sample(rng) for _ in range(batch_size)], vocab)
+        """x (B, T) token ids, padded; y (B, T) depths with IGNORE on padding."""
+        return pad_ids(texts, vocab), pad_labels([self.depths(t) for t in texts])
 
     # -- learner input ----------------------------------------------------------------------
     def check_text(self, text: str, vocab: Vocab) -> "TextCheck":
         """Validate typed text: an error stops the lesson, a note only informs."""
-        if not text:
-            return TextCheck(None, "Type some text: at least one character.", None)
-        if len(text) > MAX_INPUT_CHARS:
-            return TextCheck(
-                None,
-                f"That text has {len(text):,} characters; the limit is {MAX_INPUT_CHARS} so every "
-                "character stays readable on the figures.",
-                None,
-            )
-        unknown = vocab.unknown(text)
-        if unknown:
-            shown = ", ".join(repr(c) for c in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
-            return TextCheck(
-                None,
-                f"The model only knows '(', ')', the letters a-z and space; it has never seen {shown}.",
-                None,
-            )
+        error = self.first_check(text, vocab, MAX_INPUT_CHARS, "Type some text: at least one character.",
+                                 "'(', ')', the letters a-z and space", " so every character stays readable")
+        if error:
+            return error
         depths = self.depths(text)
         note = None
         if min(depths) < 0:
@@ -132,9 +104,3 @@ class BracketTask:
                     "so watch what the model does.")
         return TextCheck(list(text), None, note)
 
-
-@dataclass(frozen=True)
-class TextCheck:
-    tokens: list[str] | None  # the characters to feed the model, or None when there is an error
-    error: str | None  # one sentence saying why the text cannot be used
-    note: str | None  # one sentence the learner should know, when the text is usable

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 
-from seqviz.tasks.brackets import IGNORE, TextCheck
+from seqviz.tasks.base import CharTask, TextCheck, pad_ids, pad_labels
 from seqviz.vocab import PAD, Vocab
 
 MAX_INPUT_CHARS = 60
 
 
 @dataclass(frozen=True)
-class FutureTask:
+class FutureTask(CharTask):
     min_len: int = 6
     max_len: int = 30
     letters: str = "abcde"  # ordinary letters
@@ -57,31 +56,11 @@ class FutureTask:
         return "".join(self.trigger if rng.random() < self.p_trigger else rng.choice(self.letters)
                        for _ in range(length))
 
-    def dataset(self, n: int, seed: int) -> list[str]:
-        rng = random.Random(seed)
-        return [self.sample(rng) for _ in range(n)]
-
     def tensors(self, texts: list[str], vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
-        T = max(len(t) for t in texts)
-        x = torch.full((len(texts), T), vocab.token_to_idx[PAD], dtype=torch.long)
-        y = torch.full((len(texts), T), IGNORE, dtype=torch.long)
-        for b, text in enumerate(texts):
-            x[b, : len(text)] = torch.tensor(vocab.encode(text))
-            y[b, : len(text)] = torch.tensor(self.tags(text))
-        return x, y
-
-    def batches(self, seed: int, batch_size: int, vocab: Vocab) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        rng = random.Random(seed)
-        while True:
-            yield self.tensors([self.sample(rng) for _ in range(batch_size)], vocab)
+        """x (B, T) token ids, padded; y (B, T) tags with IGNORE on padding."""
+        return pad_ids(texts, vocab), pad_labels([self.tags(t) for t in texts])
 
     def check_text(self, text: str, vocab: Vocab) -> TextCheck:
-        if not text:
-            return TextCheck(None, "Type some text: letters a-e, with an x somewhere or not.", None)
-        if len(text) > MAX_INPUT_CHARS:
-            return TextCheck(None, f"That text has {len(text):,} characters; the limit is {MAX_INPUT_CHARS}.", None)
-        unknown = vocab.unknown(text)
-        if unknown:
-            shown = ", ".join(repr(c) for c in unknown[:8])
-            return TextCheck(None, f"The model only knows the letters a-e and x; it has never seen {shown}.", None)
-        return TextCheck(list(text), None, None)
+        error = self.first_check(text, vocab, MAX_INPUT_CHARS, "Type some text: letters a-e, with an x somewhere or not.",
+                                 "the letters a-e and x")
+        return error or TextCheck(list(text), None, None)

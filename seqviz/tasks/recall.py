@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 
-from seqviz.tasks.brackets import TextCheck
+from seqviz.tasks.base import CharTask, TextCheck, pad_ids
 from seqviz.vocab import PAD, Vocab
 
 MAX_LAG = 200
 
 
 @dataclass(frozen=True)
-class RecallTask:
+class RecallTask(CharTask):
     lag: int = 30  # distractors between the symbol to remember and the end of the text
     symbols: str = "abcdefgh"  # the classes: what must be remembered
     distractors: str = "0123456789"  # noise that carries no information
@@ -50,32 +49,15 @@ class RecallTask:
     def sample(self, rng: random.Random) -> str:
         return rng.choice(self.symbols) + "".join(rng.choice(self.distractors) for _ in range(self.lag))
 
-    def dataset(self, n: int, seed: int) -> list[str]:
-        rng = random.Random(seed)
-        return [self.sample(rng) for _ in range(n)]
-
     def tensors(self, texts: list[str], vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, T) token ids, padded with <pad>; y (B,) the class of each text's first symbol."""
-        T = max(len(t) for t in texts)
-        x = torch.full((len(texts), T), vocab.token_to_idx[PAD], dtype=torch.long)
-        for b, text in enumerate(texts):
-            x[b, : len(text)] = torch.tensor(vocab.encode(text))
-        return x, torch.tensor([self.target(t) for t in texts])
-
-    def batches(self, seed: int, batch_size: int, vocab: Vocab) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        rng = random.Random(seed)
-        while True:
-            yield self.tensors([self.sample(rng) for _ in range(batch_size)], vocab)
+        return pad_ids(texts, vocab), torch.tensor([self.target(t) for t in texts])
 
     def check_text(self, text: str, vocab: Vocab) -> TextCheck:
-        if not text:
-            return TextCheck(None, "Type some text: a symbol a-h followed by digits.", None)
-        if len(text) > MAX_LAG + 1:
-            return TextCheck(None, f"That text has {len(text):,} characters; the limit is {MAX_LAG + 1}.", None)
-        unknown = vocab.unknown(text)
-        if unknown:
-            shown = ", ".join(repr(c) for c in unknown[:8])
-            return TextCheck(None, f"The model only knows the symbols a-h and the digits 0-9; it has never seen {shown}.", None)
+        error = self.first_check(text, vocab, MAX_LAG + 1, "Type some text: a symbol a-h followed by digits.",
+                                 "the symbols a-h and the digits 0-9")
+        if error:
+            return error
         if text[0] not in self.symbols:
             return TextCheck(None, "Start the text with the symbol to remember, one of a-h.", None)
         note = None
