@@ -59,6 +59,8 @@ NAVIGATION: dict[str, list[PageSpec]] = {
     "Attention": [
         PageSpec("pages/attention_basics.py", "Attention step by step", ":material/center_focus_strong:", "attention",
                  "Queries, keys and values with real numbers: scores, scaling, softmax and the weighted sum."),
+        PageSpec("pages/attention_translation.py", "Translation with attention", ":material/translate:", "translation",
+                 "A GRU encoder-decoder translates a toy language pair: alignment heatmaps, decoding step by step, beam search."),
     ],
 }
 
