@@ -6,6 +6,9 @@ A checkpoint NAME is two files side by side:
     NAME.json          {"format": "seqviz-checkpoint", "version": 1, "architecture", "config",
                         "vocab", "class_names", "task", "recipe", "seed", "metrics", ...}
 
+A sequence-to-sequence model (config field `target_vocab_size`) also carries "target_vocab", the
+output language's words, checked against the config and the task like "vocab".
+
 `parse_checkpoint(weights_bytes, json_text)` is the single door: the shipped zoo, files in a folder
 and uploads all go through it. Every file is treated as hostile until it has passed the checks
 below; each failure raises `CheckpointError` with one sentence a learner can act on. Nothing is
@@ -48,6 +51,7 @@ class Checkpoint:
     meta: dict  # the JSON description, as read
     vocab: Vocab
     task: object | None  # the task the model was trained on, rebuilt from meta["task"]
+    target_vocab: Vocab | None = None  # the output language's words, seq2seq models only
 
     @property
     def name(self) -> str:
@@ -89,13 +93,14 @@ def parse_checkpoint(weights: bytes, config: bytes | str) -> Checkpoint:
     arch = ARCHITECTURES[meta["architecture"]]
     cfg = _parse_config(arch.config_class, meta["config"])
     vocab = _parse_vocab(meta, cfg)
-    task = _parse_task(meta, vocab, cfg)
+    target_vocab = _parse_target_vocab(meta, cfg)
+    task = _parse_task(meta, vocab, cfg, target_vocab)
     tensors = _parse_weights(weights)
     model = arch(cfg)
     _check_tensors(tensors, model.state_dict())
     model.load_state_dict(tensors)
     model.eval()
-    return Checkpoint(model, meta, vocab, task)
+    return Checkpoint(model, meta, vocab, task, target_vocab)
 
 
 def _parse_meta(config: bytes | str) -> dict:
@@ -153,7 +158,25 @@ def _parse_vocab(meta: dict, cfg) -> Vocab:
         raise CheckpointError("The vocabulary lists the same token twice.") from None
 
 
-def _parse_task(meta: dict, vocab: Vocab, cfg):
+def _parse_target_vocab(meta: dict, cfg) -> Vocab | None:
+    """Seq2seq only: "target_vocab" must match target_vocab_size and start <pad>, <bos>, <eos>."""
+    size = getattr(cfg, "target_vocab_size", None)
+    if size is None:
+        return None
+    tokens = meta.get("target_vocab")
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise CheckpointError("The checkpoint's \"target_vocab\" must be a list of strings.")
+    if len(tokens) != size:
+        raise CheckpointError(f"The target vocabulary has {len(tokens)} tokens but the config says target_vocab_size {size}.")
+    if tokens[:3] != ["<pad>", "<bos>", "<eos>"]:
+        raise CheckpointError("The target vocabulary must start with <pad>, <bos> and <eos>, in that order.")
+    try:
+        return Vocab(tuple(tokens))
+    except ValueError:
+        raise CheckpointError("The target vocabulary lists the same token twice.") from None
+
+
+def _parse_task(meta: dict, vocab: Vocab, cfg, target_vocab: Vocab | None = None):
     raw = meta.get("task")
     if raw is None:
         return None
@@ -165,6 +188,8 @@ def _parse_task(meta: dict, vocab: Vocab, cfg):
         raise CheckpointError(f"The parameters of task {raw['name']!r} do not match this app's task.") from None
     if task.vocab() != vocab:
         raise CheckpointError(f"The vocabulary does not match the {raw['name']!r} task's vocabulary.")
+    if target_vocab is not None and (not hasattr(task, "target_vocab") or task.target_vocab() != target_vocab):
+        raise CheckpointError(f"The target vocabulary does not match the {raw['name']!r} task's target vocabulary.")
     if getattr(task, "num_classes", cfg.num_classes) != cfg.num_classes:
         raise CheckpointError(f"The model has {cfg.num_classes} outputs but the task has {task.num_classes} classes.")
     return task

@@ -3,5 +3,6 @@ every class there has `architecture`, `config_class` (a frozen dataclass), `cfg`
 forward(x, targets=None) -> (logits, loss) and trace(...) -> a frozen trace dataclass."""
 
 from seqviz.models.recurrent import RecurrentNet
+from seqviz.models.seq2seq import Seq2Seq
 
-ARCHITECTURES = {cls.architecture: cls for cls in (RecurrentNet,)}
+ARCHITECTURES = {cls.architecture: cls for cls in (RecurrentNet, Seq2Seq)}

@@ -8,7 +8,8 @@ batches(seed, batch_size, vocab) and check_text(text, vocab) for what a learner 
 from seqviz.tasks.brackets import BracketTask
 from seqviz.tasks.future import FutureTask
 from seqviz.tasks.recall import RecallTask
+from seqviz.tasks.translation import TranslationTask
 
-TASKS = {t.name: t for t in (BracketTask, RecallTask, FutureTask)}
+TASKS = {t.name: t for t in (BracketTask, RecallTask, FutureTask, TranslationTask)}
 
-__all__ = ["BracketTask", "FutureTask", "RecallTask", "TASKS"]
+__all__ = ["BracketTask", "FutureTask", "RecallTask", "TranslationTask", "TASKS"]
