@@ -212,6 +212,17 @@ def train_live(run, n: int, refresh_every: int = 25) -> None:
     bar.empty()
 
 
+# -- translation (pages/attention_translation.py) ----------------------------------------------------
+@st.cache_data(max_entries=256, show_spinner=False)
+def shipped_translation(name: str, text: str, beam: int = 1):
+    """The Seq2SeqTrace of a shipped translation model on a sentence the page has checked with
+    task.check_text (words separated by spaces): greedy for beam 1, beam search (with its tree) above."""
+    ckpt = _load_shipped(name)
+    tokens = text.split()
+    return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.target_vocab, beam=beam,
+                            max_len=2 * len(tokens) + 5)
+
+
 # -- the server ----------------------------------------------------------------------------------
 def serve(options: list[str]) -> None:
     """Serve app.py exactly as `streamlit run app.py [options]` would, minus one start-up glitch.

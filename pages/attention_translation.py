@@ -1,0 +1,218 @@
+"""Translation with attention: a GRU encoder-decoder translates a toy English -> French-like pair.
+
+Library calls: ui.shipped_checkpoint and ui.shipped_translation (cached Seq2Seq.trace, greedy or beam search)
+for "translation-attention" and "translation-noattention", TranslationTask.check_text / parse / dataset,
+seq2seq.attention_agreement, seqviz.plotting.translation (attention_heatmap, step_attention_figure,
+step_vectors_figure, top_k_figure, beam_tree_figure, length_chart), ui.plot and ui.show_code.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from seqviz import ui
+from seqviz.models.seq2seq import Seq2Seq, attention_agreement
+from seqviz.plotting import translation as figs
+from seqviz.tasks.translation import BUCKET_NAMES, length_bucket
+
+ATTN, PLAIN = "translation-attention", "translation-noattention"
+MAX_BEAM = 8
+MAX_CHARS = 600  # 40 words of the toy language fit easily; a longer text would be echoed in the error
+
+st.title("Translation with attention")
+st.markdown(
+    "An **encoder** reads the English-like sentence; a **decoder** writes the French-like one word by word. "
+    "The toy language moves words around (adjectives follow the noun, object pronouns jump before the verb, "
+    "*not* becomes *ne ... pas*), so the decoder must find the right source word at every step. With "
+    "**attention** it looks back at all the source words and takes a weighted average of them; without it, "
+    "the whole sentence must squeeze through one vector."
+)
+ckpt, plain = ui.shipped_checkpoint(ATTN), ui.shipped_checkpoint(PLAIN)
+if ckpt is None:
+    st.stop()
+task, vocab, cfg = ckpt.task, ckpt.vocab, ckpt.model.cfg
+
+st.latex(r"a_j = [\overrightarrow{h}_j;\ \overleftarrow{h}_j], \qquad s_0 = \tanh(W_{init}\, m), \qquad "
+         r"s_i = \mathrm{GRU}\big([E\,y_{i-1};\ \tilde h_{i-1}],\ s_{i-1}\big)")
+if cfg.attention == "dot":
+    st.latex(r"e_{ij} = \frac{s_i \cdot W_k\, a_j}{\sqrt{H}}, \qquad \alpha_{ij} = \frac{e^{e_{ij}}}{\sum_{j'} e^{e_{ij'}}}, "
+             r"\qquad c_i = \sum_j \alpha_{ij}\, a_j")
+else:
+    st.latex(r"e_{ij} = v_a^\top \tanh(W_q\, s_i + W_k\, a_j), \qquad \alpha_{ij} = \frac{e^{e_{ij}}}{\sum_{j'} "
+             r"e^{e_{ij'}}}, \qquad c_i = \sum_j \alpha_{ij}\, a_j")
+st.latex(r"\tilde h_i = \tanh\big(W_c\, [c_i;\ s_i]\big), \qquad p(y_i \mid y_{<i}, x) = "
+         r"\operatorname{softmax}(W_o\, \tilde h_i + b_o)")
+st.markdown(
+    f"$a_j$: the bidirectional GRU's annotation of source word $j$ ({2 * cfg.encoder_hidden_size} numbers); "
+    f"$m$: the last state of each direction. $s_i$: the decoder state ($H = {cfg.hidden_size}$) after it reads "
+    r"the previous word $y_{i-1}$ and its own previous output $\tilde h_{i-1}$ (Luong's order: the GRU steps "
+    r"first, then $s_i$ asks where to look). $\alpha_{ij}$: how much output word $i$ takes from source word $j$; "
+    r"$c_i$: the context, the weighted average of the annotations."
+)
+ui.show_code(Seq2Seq._step, Seq2Seq._attend, Seq2Seq.score)
+
+# -- the sentence ------------------------------------------------------------------------------------------
+examples = {}
+for p in task.dataset(80, 1234, split="test"):  # the recipe's test seed: sentences the models never trained on
+    examples.setdefault(length_bucket(len(p.source)), " ".join(p.source))
+EXAMPLES = [examples[b] for b in BUCKET_NAMES if b in examples]
+DEFAULT = examples.get("7-12", EXAMPLES[0])
+
+
+def _pick():
+    st.session_state["tr_text"] = st.session_state["tr_pick"]
+
+
+c1, c2 = st.columns(2)
+c1.selectbox("Pick a test sentence", EXAMPLES, index=None, key="tr_pick", on_change=_pick,
+             format_func=lambda s: f"{len(s.split())} words: {s}", placeholder="Sentences of different lengths")
+text = c2.text_input("... or type your own (words of the toy language, separated by spaces)", DEFAULT,
+                     key="tr_text", bind="query-params")
+check = task.check_text(text[:MAX_CHARS], vocab)
+if len(text) > MAX_CHARS:
+    st.error(f"That text has {len(text):,} characters; a sentence here has at most {MAX_CHARS}. "
+             "Until then the views below use an example sentence.")
+    tokens = DEFAULT.split()
+elif check.error:
+    st.error(check.error + " Until then the views below use an example sentence.")
+    tokens = DEFAULT.split()
+else:
+    tokens = check.tokens
+    if check.note:
+        st.warning(check.note)
+with st.expander("The toy language's words"):
+    st.write(", ".join(vocab.to_list()[1:]))
+sentence = " ".join(tokens)
+trace = ui.shipped_translation(ATTN, sentence)
+pair = task.parse(tokens)
+
+
+def words_of(tr):
+    return tr.output_tokens[:-1] if tr.output_tokens[-1] == "<eos>" else tr.output_tokens
+
+
+def verdict(tr) -> str:
+    if pair is None:
+        return "(no reference: the grammar does not make this sentence)"
+    got = list(words_of(tr))
+    if tuple(got) == pair.target:
+        return ":green[**matches the reference**]"
+    k = next((k for k, (a, b) in enumerate(zip(got, pair.target)) if a != b), min(len(got), len(pair.target)))
+    return f":red[**differs from the reference from word {k + 1} on**]"
+
+
+# -- 1. translation and attention map ---------------------------------------------------------------------------
+st.header("1. The translation, and where the decoder looked")
+correct = pair is not None and tuple(words_of(trace)) == pair.target
+st.markdown(f"**Source:** {sentence}  \n**Model (greedy):** {' '.join(words_of(trace))} {verdict(trace)}"
+            + (f"  \n**Reference:** {' '.join(pair.target)}" if pair is not None and not correct else ""))
+T = len(trace.output_tokens)
+if st.session_state.get("tr_step", 1) > T:  # a shorter sentence must not leave the slider out of range
+    st.session_state["tr_step"] = T
+t = st.slider("Decoding step i (output word)", 1, T, 1, key="tr_step", bind="query-params") if T > 1 else 1
+st.caption("Row i: the weights $\\alpha_{ij}$ output word $i$ gave the source words, on the fixed scale [0, 1] "
+           "(each row sums to 1). The white outline is the step below."
+           + (" Orange open squares: the gold alignment, the source word each output word translates." if correct else ""))
+W = trace.weights[0, 0]
+heat_df = pd.DataFrame(W, columns=[f"{j + 1}:{w}" for j, w in enumerate(trace.source_tokens)])
+heat_df.insert(0, "output word", trace.output_tokens)
+ui.plot(figs.attention_heatmap(trace, pair.alignment if correct else None, t), "translation-attention",
+        heat_df, key="tr_heat")
+if correct:
+    hits, counted = attention_agreement(W, pair.alignment)
+    st.metric("Alignment agreement on this sentence (argmax of α is the gold source word)", f"{hits} / {counted}")
+elif pair is not None:
+    st.caption("The model's words differ from the reference, so the gold alignment would not line up; it is not drawn.")
+
+# -- 2. one step -----------------------------------------------------------------------------------------------
+st.header(f"2. Step {t}: scores, weights, context, next word")
+prev = "<bos>" if t == 1 else trace.output_tokens[t - 2]
+j = int(W[t - 1].argmax())
+st.markdown(f"The decoder reads **{prev}** and updates its state $s_{{{t}}}$; $s_{{{t}}}$ scores every source "
+            f"word; the softmax turns the scores into weights (largest: **{trace.source_tokens[j]}**, "
+            f"$\\alpha = {W[t - 1, j]:.3f}$); the context mixes the annotations by those weights, and the "
+            f"read-out picks **{trace.output_tokens[t - 1]}** with $p = {trace.top_probs[t - 1].max():.3f}$.")
+st.latex(rf"\alpha_{{{t}j}} = \operatorname{{softmax}}_j(e_{{{t}j}}), \qquad c_{{{t}}} = \sum_j \alpha_{{{t}j}}\, a_j")
+step_df = pd.DataFrame({"j": range(1, len(tokens) + 1), "source word": trace.source_tokens,
+                        "e_ij": trace.scores[t - 1], "alpha_ij": W[t - 1]})
+ui.plot(figs.step_attention_figure(trace, t), f"translation-step-{t}", step_df, key="tr_stepfig")
+left, right = st.columns([3, 2])
+with left:
+    vec_df = pd.DataFrame({"unit": range(cfg.hidden_size), "s_i": trace.decoder_states[t - 1],
+                           "h_tilde_i": trace.attentional[t - 1]})
+    vec_df = vec_df.join(pd.DataFrame({"c_i": trace.contexts[t - 1]}), how="outer")
+    ui.plot(figs.step_vectors_figure(trace, t), f"translation-vectors-{t}", vec_df, key="tr_vec")
+with right:
+    top_df = pd.DataFrame({"word": trace.top_tokens[t - 1], "p": trace.top_probs[t - 1]})
+    ui.plot(figs.top_k_figure(trace, t), f"translation-top5-{t}", top_df, key="tr_top")
+
+# -- 3. greedy against beam search -------------------------------------------------------------------------------
+st.header("3. Greedy decoding against beam search")
+st.markdown("Greedy decoding keeps only the likeliest word at each step. **Beam search** keeps the $k$ likeliest "
+            "partial translations by total log-probability $\\sum_i \\log p(y_i \\mid y_{<i}, x)$ and stops when "
+            "the best finished one beats every open one. Width 1 is greedy.")
+raw = st.query_params.get("tr_beam")
+try:
+    asked = int(float(raw)) if raw is not None else None
+except (ValueError, OverflowError):  # "abc", "nan", "inf": streamlit drops those for the default
+    asked = None
+if asked is not None and not 1 <= asked <= MAX_BEAM:  # streamlit would drop it for the default: clamp instead
+    st.session_state["tr_beam"] = min(max(asked, 1), MAX_BEAM)
+beam = st.slider("Beam width k", 1, MAX_BEAM, 3, key="tr_beam", bind="query-params")
+if asked is not None and not 1 <= asked <= MAX_BEAM:
+    st.info(f"The link asked for beam width {asked}; widths run from 1 to {MAX_BEAM}, so this uses {beam}.")
+beam_trace = ui.shipped_translation(ATTN, sentence, beam) if beam > 1 else trace
+b1, b2 = st.columns(2)
+b1.metric("Greedy: log-probability", f"{trace.log_prob:.4f}")
+b2.metric(f"Beam (k = {beam}): log-probability", f"{beam_trace.log_prob:.4f}")
+if beam_trace.output_tokens != trace.output_tokens:
+    st.warning(f"Beam search and greedy disagree. Beam: {' '.join(words_of(beam_trace))} {verdict(beam_trace)}")
+else:
+    st.success("Beam search chose the same translation as greedy decoding.")
+if beam_trace.beam:
+    st.caption("Each dot is a hypothesis beam search kept, at its output position, ranked by total log-probability "
+               "(colour; hover for the number and the word: long trees label only the chosen one); lines join it "
+               "to the hypothesis it extends; squares finished with <eos>. Orange: the chosen translation.")
+    tree_df = pd.DataFrame([{"step": s + 1, "rank": r, "word": n.token, "log_p": n.score, "parent_rank": n.parent,
+                             "finished": n.finished} for s, lv in enumerate(beam_trace.beam) for r, n in enumerate(lv)])
+    ui.plot(figs.beam_tree_figure(beam_trace.beam, beam_trace.output_tokens), f"translation-beam-{beam}", tree_df,
+            key="tr_beamfig")
+else:
+    st.caption("With width 1 there is one hypothesis at every step: nothing to draw. Widen the beam.")
+
+# -- 4. without attention ----------------------------------------------------------------------------------------------
+st.header("4. The same sentence without attention")
+if plain is not None:
+    plain_trace = ui.shipped_translation(PLAIN, sentence)
+    st.markdown("The baseline is the same network with $c_i = m$ at every step: no weights to draw, only one "
+                "summary vector of the whole sentence.")
+    a_col, p_col = st.columns([3, 2])
+    with a_col:
+        st.markdown(f"**With attention:** {' '.join(words_of(trace))}  \n{verdict(trace)}")
+        ui.plot(figs.attention_heatmap(trace), "translation-attention-side", None, key="tr_heat_side")
+    with p_col:
+        st.markdown(f"**Without attention:** {' '.join(words_of(plain_trace))}  \n{verdict(plain_trace)}")
+        st.latex(r"c_i = m \quad \text{for every } i")
+        bucket = length_bucket(len(tokens))
+        by_len = [m["metrics"]["exact_match_by_length"].get(bucket) for m in (ckpt.meta, plain.meta)]
+        if None not in by_len:
+            st.markdown(f"On test sentences of {bucket} words, whole translations right: **{by_len[0]:.0%}** with "
+                        f"attention, **{by_len[1]:.0%}** without."
+                        + (" Pick a longer sentence above to see the baseline fail." if by_len[1] > 0.9 else ""))
+
+# -- 5. recorded metrics -------------------------------------------------------------------------------------------------
+st.header("5. Longer sentences need attention")
+models = {"with attention": ckpt.meta["metrics"]}
+if plain is not None:
+    models["without attention"] = plain.meta["metrics"]
+st.caption(f"Exact match (the whole greedy translation right) on {ckpt.meta['metrics']['sentences']:,} test sentences, "
+           "by source length, as recorded when the shipped models were trained.")
+len_df = pd.DataFrame([{"model": m, "length": b, "exact_match": v["exact_match_by_length"].get(b),
+                        "sentences": v["sentences_by_length"].get(b)} for m, v in models.items() for b in BUCKET_NAMES])
+ui.plot(figs.length_chart(models), "translation-by-length", len_df, key="tr_len")
+cols = st.columns(len(models) + 1)
+for col, (m, v) in zip(cols, models.items()):
+    col.metric(f"Exact match, {m}", f"{v['exact_match']:.1%}")
+cols[-1].metric("Alignment agreement", f"{ckpt.meta['metrics']['alignment_agreement']:.1%}",
+               help="Teacher-forced on the test sentences: how often argmax_j α_ij is the gold source word.")
+st.markdown("Short sentences fit in one vector; long ones do not, and the model without attention loses words, "
+            "agreement and order as the length grows. Attention keeps every source word within reach at every step.")

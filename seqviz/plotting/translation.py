@@ -1,0 +1,211 @@
+"""Figures for the translation lesson (pages/attention_translation.py). Pure builders, no streamlit.
+
+A Seq2SeqTrace (seqviz.models.seq2seq) or its beam tree in, a plotly figure out:
+
+- attention_heatmap: α_ij, output words (rows, y) x source words (columns, x), sequential [0, 1],
+  optional gold alignment (open squares) and the current decoding step outlined;
+- step_attention_figure: at one output step i, the scores e_ij before the softmax and the weights α_ij;
+- step_vectors_figure: s_i, c_i and h̃_i as strips on the diverging [-1, 1] scale (all are tanh/GRU outputs
+  or averages of them, so they stay in that range);
+- top_k_figure: the five likeliest next words and their probabilities;
+- beam_tree_figure: every hypothesis beam search kept, by step, joined to its parent, the chosen one drawn thick;
+- length_chart: exact match by source-length bucket for several models (their recorded metrics).
+
+Words go through plotting.attention.word_label (HTML-escaped for plotly).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from seqviz.models.seq2seq import BeamNode, Seq2SeqTrace
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label
+from seqviz.plotting.attention import word_label
+from seqviz.tasks.translation import BUCKET_NAMES
+
+GOLD = "#D55E00"  # vermillion: visible on every Viridis colour
+CHOSEN = "#D55E00"
+
+
+def _word_axis(fig: go.Figure, words: list[str], axis: str, title: str, row=None, col=None) -> None:
+    """Words repeat ("the ... the"), so the axis is numeric (1..n) with the words as tick labels."""
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    kwargs = dict(tickangle=-45 if len(words) <= 16 else -90) if axis == "x" else dict(autorange="reversed")
+    update(tickmode="array", tickfont=dict(size=15), tickvals=list(range(1, len(words) + 1)), ticktext=[word_label(w) for w in words],
+           title=title, row=row, col=col, **kwargs)
+
+
+def attention_heatmap(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = None,
+                      step: int | None = None) -> go.Figure:
+    """α_ij for every output word i (rows) over the source words j (columns), on the fixed [0, 1] scale.
+
+    alignment[i] is the gold source index (0-based) of output word i, -1 for none; markers are drawn
+    only for rows the trace has. step (1-based) outlines that output row."""
+    if trace.weights is None:
+        raise ValueError("this model has no attention weights (attention='none')")
+    W = trace.weights[0, 0]  # (T, S)
+    T, S = W.shape
+    src = [word_label(w) for w in trace.source_tokens]
+    out = [word_label(w) for w in trace.output_tokens]
+    custom = np.array([[[out[i], i + 1, src[j], j + 1] for j in range(S)] for i in range(T)], dtype=object)
+    fig = go.Figure(go.Heatmap(
+        z=W, x=np.arange(1, S + 1), y=np.arange(1, T + 1), customdata=custom,
+        colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title="α", tickvals=[0, 0.5, 1]),
+        hovertemplate="output '%{customdata[0]}' (i = %{customdata[1]})<br>source '%{customdata[2]}' "
+                      "(j = %{customdata[3]})<br>α = %{z:.3f}<extra></extra>"))
+    if alignment is not None:
+        cells = [(g + 1, i + 1) for i, g in enumerate(alignment[:T]) if g >= 0]
+        if cells:
+            fig.add_trace(go.Scatter(
+                x=[c[0] for c in cells], y=[c[1] for c in cells], mode="markers", name="gold alignment",
+                marker=dict(symbol="square-open", size=17, color=GOLD, line=dict(width=3)),
+                hovertemplate="gold: output i = %{y} translates source j = %{x}<extra></extra>"))
+    if step is not None:
+        fig.add_hrect(y0=step - 0.5, y1=step + 0.5, line=dict(color="white", width=3))
+    _word_axis(fig, trace.source_tokens, "x", "source word x<sub>j</sub>")
+    _word_axis(fig, trace.output_tokens, "y", "output word y<sub>i</sub>")
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    return _layout(fig, 170 + 24 * T)
+
+
+def step_attention_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
+    """At output step i (1-based): the scores e_ij before the softmax (top) and the weights α_ij (bottom)."""
+    i = step - 1
+    e, a = trace.scores[i], trace.weights[0, 0, i]  # (S,), (S,)
+    S = len(e)
+    x = np.arange(1, S + 1)
+    words = [word_label(w) for w in trace.source_tokens]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                        subplot_titles=[f"scores {math_label('e_{ij}')} (before softmax)",
+                                        f"weights {math_label('α_{ij}')} = softmax"])
+    fig.add_trace(go.Bar(x=x, y=e, customdata=words, marker_color=OKABE_ITO[0], name="e",
+                         hovertemplate="'%{customdata}' (j = %{x})<br>e = %{y:.3f}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Bar(x=x, y=a, customdata=words, marker=dict(color=a, colorscale=SEQUENTIAL, cmin=0, cmax=1),
+                         name="α", hovertemplate="'%{customdata}' (j = %{x})<br>α = %{y:.3f}<extra></extra>"),
+                  row=2, col=1)
+    fig.update_yaxes(title="score", row=1, col=1)
+    fig.update_yaxes(title="weight", range=[0, 1], row=2, col=1)
+    _word_axis(fig, trace.source_tokens, "x", "source word x<sub>j</sub>", row=2, col=1)
+    fig.update_layout(showlegend=False)
+    return _layout(fig, 480)
+
+
+VECTOR_NAMES = ("s_i", "c_i", "h̃_i")
+
+
+def step_vectors_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
+    """s_i (decoder state), c_i (context) and h̃_i (attentional state) at step i, unit by unit, on [-1, 1]."""
+    i = step - 1
+    vectors = [trace.decoder_states[i], trace.contexts[i], trace.attentional[i]]
+    labels = ["state " + math_label("s_i"), "context " + math_label("c_i"), "output " + math_label("h̃_i")]
+    fig = make_subplots(rows=3, cols=1, vertical_spacing=0.1)
+    for r, (name, label, v) in enumerate(zip(VECTOR_NAMES, labels, vectors), start=1):
+        fig.add_trace(go.Heatmap(
+            z=v[None, :], x=np.arange(len(v)), y=[label], colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+            showscale=r == 1, colorbar=dict(title="value", tickvals=[-1, 0, 1]),
+            hovertemplate=f"{math_label(name)}" + "[%{x}] = %{z:.3f}<extra></extra>"), row=r, col=1)
+        fig.update_xaxes(showticklabels=r == 3, title="unit" if r == 3 else None, row=r, col=1)
+    fig.update_yaxes(tickfont=dict(size=15))
+    return _layout(fig, 300)
+
+
+def top_k_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
+    """The five likeliest words at step i with p(y_i | y_<i, x); the word that was fed on is highlighted."""
+    i = step - 1
+    words, probs = trace.top_tokens[i], trace.top_probs[i]
+    chosen = trace.output_tokens[i]
+    colors = [CHOSEN if w == chosen else OKABE_ITO[0] for w in words]
+    fig = go.Figure(go.Bar(
+        x=probs, y=[word_label(w) for w in words], orientation="h", marker_color=colors,
+        text=[f"{p:.3f}" for p in probs], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: p = %{x:.4f}<extra></extra>"))
+    fig.update_xaxes(title=f"p({math_label('y_i')} | {math_label('y_{<i}')}, x)", range=[0, 1.3],
+                     tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_yaxes(autorange="reversed", title="next word")
+    return _layout(fig, 300)
+
+
+# -- beam search -------------------------------------------------------------------------------------------
+def beam_path(tree: list[list[BeamNode]], tokens: list[str]) -> list[tuple[int, int]]:
+    """(step, rank) of the nodes that spell `tokens` (the chosen hypothesis), step 0 first; [] if none does."""
+    for s in range(len(tree) - 1, -1, -1):
+        for r in range(len(tree[s])):
+            path, words, rank = [], [], r
+            for s2 in range(s, -1, -1):
+                node = tree[s2][rank]
+                path.append((s2, rank))
+                words.append(node.token)
+                rank = node.parent
+            if words[::-1] == list(tokens):
+                return path[::-1]
+    return []
+
+
+MAX_LABELLED_STEPS = 14  # longer trees label only the chosen path (words would overlap); hover shows every word
+
+
+def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> go.Figure:
+    """Every hypothesis kept at every step (x: output position, y: rank in the beam), joined to the one it
+    extends; colour: cumulative log-probability; the chosen hypothesis `tokens` drawn thick and labelled
+    (every node is labelled when the tree has at most MAX_LABELLED_STEPS steps)."""
+    chosen = set(beam_path(tree, tokens))
+    ex, ey, cx, cy = [], [], [], []
+    for s, level in enumerate(tree):
+        for r, node in enumerate(level):
+            px, py = (0, 0) if s == 0 else (s, node.parent)
+            xs, ys = (cx, cy) if (s, r) in chosen else (ex, ey)
+            xs += [px, s + 1, None]
+            ys += [py, r, None]
+    nodes = [(s + 1, r, n) for s, level in enumerate(tree) for r, n in enumerate(level)]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#bbbbbb", width=1.5),
+                             hoverinfo="skip", name="kept hypotheses"))
+    fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color=CHOSEN, width=5),
+                             hoverinfo="skip", name="chosen"))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["&lt;bos&gt;"], textposition="top center",
+                             marker=dict(size=12, color="black"), hoverinfo="skip", showlegend=False))
+    scores = np.array([n.score for _, _, n in nodes])
+    fig.add_trace(go.Scatter(
+        x=[x for x, _, _ in nodes], y=[y for _, y, _ in nodes], mode="markers+text", name="hypothesis",
+        text=[word_label(n.token) if len(tree) <= MAX_LABELLED_STEPS or (x - 1, y) in chosen else ""
+              for x, y, n in nodes],
+        textposition=["top center" if len(tree) <= MAX_LABELLED_STEPS or x % 2 else "bottom center"
+                      for x, _, _ in nodes],  # a long chosen path alternates, so its words do not overlap
+        textfont=dict(size=13),
+        customdata=np.array([[n.score, "finished" if n.finished else "open", word_label(n.token)] for _, _, n in nodes],
+                            dtype=object),
+        marker=dict(size=[16 if (x - 1, y) in chosen else 10 for x, y, _ in nodes], color=scores,
+                    colorscale=SEQUENTIAL, cmax=0, cmin=min(float(scores.min()), -1e-3) if len(scores) else -1,
+                    colorbar=dict(title="log p"), symbol=["square" if n.finished else "circle" for _, _, n in nodes],
+                    line=dict(width=1, color="black")),
+        hovertemplate="step %{x}, rank %{y}: '%{customdata[2]}'<br>cumulative log p = %{customdata[0]:.4f}"
+                      "<br>%{customdata[1]}<extra></extra>"))
+    width = max(len(level) for level in tree) if tree else 1
+    fig.update_xaxes(title="output position (0 = &lt;bos&gt;)", dtick=1 if len(tree) <= 30 else None,
+                     range=[-0.9, len(tree) + 0.5])
+    fig.update_yaxes(title="rank in the beam (0 = best)", autorange="reversed", dtick=1, range=[width - 0.5, -0.8])
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    return _layout(fig, 200 + 55 * width)
+
+
+# -- recorded metrics --------------------------------------------------------------------------------------
+def length_chart(metrics: dict[str, dict]) -> go.Figure:
+    """Exact match by source-length bucket, one group of bars per bucket and one colour per model.
+    metrics: model label -> that checkpoint's meta["metrics"] (with "exact_match_by_length")."""
+    fig = go.Figure()
+    for k, (label, m) in enumerate(metrics.items()):
+        by = m["exact_match_by_length"]  # JSON sorts the keys: put the buckets back in length order
+        buckets = [b for b in BUCKET_NAMES if b in by] + [b for b in by if b not in BUCKET_NAMES]
+        values = np.array([np.nan if by[b] is None else by[b] for b in buckets], dtype=float)
+        counts = [m.get("sentences_by_length", {}).get(b, "?") for b in buckets]
+        fig.add_trace(go.Bar(
+            x=buckets, y=values, name=label, marker_color=OKABE_ITO[k % len(OKABE_ITO)], customdata=counts,
+            text=["" if np.isnan(v) else f"{v:.0%}" for v in values], textposition="outside",
+            hovertemplate=f"{label}<br>" + "source length %{x}<br>exact match %{y:.1%} of %{customdata} sentences"
+                                           "<extra></extra>"))
+    fig.update_xaxes(title="source sentence length (words)", type="category")
+    fig.update_yaxes(title="exact match (test sentences)", range=[0, 1.12], tickformat=".0%")
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    return _layout(fig, 420)
