@@ -305,7 +305,7 @@ class TranslationTask:
                                    "every word stays readable on the attention map.", None)
         unknown = vocab.unknown(tokens)
         if unknown:
-            shown = ", ".join(repr(w) for w in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
+            shown = ", ".join(repr(w if len(w) <= 20 else w[:19] + "…") for w in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
             return TextCheck(None, f"The model has never seen the word{'s' if len(unknown) > 1 else ''} {shown}; "
                                    "use only words from the toy language's vocabulary.", None)
         note = None
