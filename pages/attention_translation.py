@@ -3,20 +3,30 @@
 Library calls: ui.shipped_checkpoint and ui.shipped_translation (cached Seq2Seq.trace, greedy or beam search)
 for "translation-attention" and "translation-noattention", TranslationTask.check_text / parse / dataset,
 seq2seq.attention_agreement, seqviz.plotting.translation (attention_heatmap, step_attention_figure,
-step_vectors_figure, top_k_figure, beam_tree_figure, length_chart), ui.plot and ui.show_code.
+step_vectors_figure, top_k_figure, beam_tree_figure, length_chart, weights_heatmap, training_curve), ui.plot
+and ui.show_code; zoo.load_translation_snapshots (attention across training); a learner's own Seq2Seq trained
+with seqviz.training.TrainingRun through ui.train_live, kept in st.session_state["tr_own"] (never cached).
 """
+
+import time
 
 import pandas as pd
 import streamlit as st
+import torch
 
-from seqviz import ui
-from seqviz.models.seq2seq import Seq2Seq, attention_agreement
+from seqviz import ui, zoo
+from seqviz.models.recurrent import copy_model
+from seqviz.models.seq2seq import Seq2Seq, Seq2SeqConfig, attention_agreement, evaluate_translation
+from seqviz.plotting import loss_chart
 from seqviz.plotting import translation as figs
 from seqviz.tasks.translation import BUCKET_NAMES, length_bucket
+from seqviz.training import TrainingRun
 
 ATTN, PLAIN = "translation-attention", "translation-noattention"
 MAX_BEAM = 8
 MAX_CHARS = 600  # 40 words of the toy language fit easily; a longer text would be echoed in the error
+OWN = "tr_own"  # session_state: the learner's run {"run", "label", "attention", "checks", "speed"}
+CHECK_SENTENCES, CHECK_SEED = 100, 99  # held-out validation sentences scored after each chunk
 
 st.title("Translation with attention")
 st.markdown(
@@ -82,8 +92,9 @@ else:
 with st.expander("The toy language's words"):
     st.write(", ".join(vocab.to_list()[1:]))
 sentence = " ".join(tokens)
-trace = ui.shipped_translation(ATTN, sentence)
+ship = ui.shipped_translation(ATTN, sentence)
 pair = task.parse(tokens)
+own = st.session_state.get(OWN)
 
 
 def words_of(tr):
@@ -102,8 +113,21 @@ def verdict(tr) -> str:
 
 # -- 1. translation and attention map ---------------------------------------------------------------------------
 st.header("1. The translation, and where the decoder looked")
+mine = st.radio("Model", ["shipped model", "my model"], key="tr_model", bind="query-params", horizontal=True,
+                help="The shipped model trained 1,000 steps; train your own in section 7.")
+trace, who = ship, "Model (greedy)"
+if mine == "my model":
+    if own is None:
+        st.info("You have not trained a model in this session yet (section 7), so this shows the shipped one.")
+    elif own["attention"] == "none":
+        st.info("Your model has no attention, so it has no weights to draw; this shows the shipped one. "
+                "Start over in section 7 with dot or additive attention.")
+    else:
+        model = own["run"].model
+        trace = model.trace(vocab.encode(tokens), tokens, ckpt.target_vocab, max_len=2 * len(tokens) + 5)
+        who = f"Your model (step {own['run'].step}, greedy)"
 correct = pair is not None and tuple(words_of(trace)) == pair.target
-st.markdown(f"**Source:** {sentence}  \n**Model (greedy):** {' '.join(words_of(trace))} {verdict(trace)}"
+st.markdown(f"**Source:** {sentence}  \n**{who}:** {' '.join(words_of(trace))} {verdict(trace)}"
             + (f"  \n**Reference:** {' '.join(pair.target)}" if pair is not None and not correct else ""))
 T = len(trace.output_tokens)
 if st.session_state.get("tr_step", 1) > T:  # a shorter sentence must not leave the slider out of range
@@ -160,11 +184,11 @@ if asked is not None and not 1 <= asked <= MAX_BEAM:  # streamlit would drop it 
 beam = st.slider("Beam width k", 1, MAX_BEAM, 3, key="tr_beam", bind="query-params")
 if asked is not None and not 1 <= asked <= MAX_BEAM:
     st.info(f"The link asked for beam width {asked}; widths run from 1 to {MAX_BEAM}, so this uses {beam}.")
-beam_trace = ui.shipped_translation(ATTN, sentence, beam) if beam > 1 else trace
+beam_trace = ui.shipped_translation(ATTN, sentence, beam) if beam > 1 else ship
 b1, b2 = st.columns(2)
-b1.metric("Greedy: log-probability", f"{trace.log_prob:.4f}")
+b1.metric("Greedy: log-probability", f"{ship.log_prob:.4f}")
 b2.metric(f"Beam (k = {beam}): log-probability", f"{beam_trace.log_prob:.4f}")
-if beam_trace.output_tokens != trace.output_tokens:
+if beam_trace.output_tokens != ship.output_tokens:
     st.warning(f"Beam search and greedy disagree. Beam: {' '.join(words_of(beam_trace))} {verdict(beam_trace)}")
 else:
     st.success("Beam search chose the same translation as greedy decoding.")
@@ -187,8 +211,8 @@ if plain is not None:
                 "summary vector of the whole sentence.")
     a_col, p_col = st.columns([3, 2])
     with a_col:
-        st.markdown(f"**With attention:** {' '.join(words_of(trace))}  \n{verdict(trace)}")
-        ui.plot(figs.attention_heatmap(trace), "translation-attention-side", None, key="tr_heat_side")
+        st.markdown(f"**With attention:** {' '.join(words_of(ship))}  \n{verdict(ship)}")
+        ui.plot(figs.attention_heatmap(ship), "translation-attention-side", None, key="tr_heat_side")
     with p_col:
         st.markdown(f"**Without attention:** {' '.join(words_of(plain_trace))}  \n{verdict(plain_trace)}")
         st.latex(r"c_i = m \quad \text{for every } i")
@@ -216,3 +240,109 @@ cols[-1].metric("Alignment agreement", f"{ckpt.meta['metrics']['alignment_agreem
                help="Teacher-forced on the test sentences: how often argmax_j α_ij is the gold source word.")
 st.markdown("Short sentences fit in one vector; long ones do not, and the model without attention loses words, "
             "agreement and order as the length grows. Attention keeps every source word within reach at every step.")
+
+# -- 6. attention across training -----------------------------------------------------------------------------------
+st.header("6. Attention across training")
+try:
+    snaps = zoo.load_translation_snapshots()
+except zoo.SnapshotError as err:
+    snaps = None
+    st.warning(f"{err} The rest of the page does not need it.")
+if snaps is not None:
+    st.markdown(f"The shipped model's own training, replayed with the same seed and the same batches and paused at "
+                f"steps {', '.join(f'{k:,}' for k in snaps.steps)} to record the attention map of a few test "
+                f"sentences and the exact match on {snaps.eval_sentences} test sentences. The last step is the "
+                f"shipped model.")
+    by_text = {" ".join(s.source): s for s in snaps.sentences}
+    s1, s2 = st.columns([2, 3])
+    snap_text = s1.selectbox("Sentence (one of each length)", list(by_text), index=min(1, len(by_text) - 1),
+                             key="tr_snap_text", bind="query-params")
+    snap_step = s2.select_slider("Training step", snaps.steps, value=snaps.steps[len(snaps.steps) // 2],
+                                 key="tr_snap_step", bind="query-params")
+    rec, k = by_text[snap_text], snaps.steps.index(snap_step)
+    out = rec.outputs[k]
+    words = out[:-1] if out and out[-1] == "<eos>" else out
+    right = words == rec.reference
+    st.markdown(f"**Step {snap_step}, greedy output:** {' '.join(words) or '(nothing)'} "
+                + (":green[**matches the reference**]" if right else
+                   f":red[**wrong**]  \n**Reference:** {' '.join(rec.reference)}"))
+    h1, h2 = st.columns([3, 2])
+    with h1:
+        snap_df = pd.DataFrame(rec.weights[k], columns=[f"{j + 1}:{w}" for j, w in enumerate(rec.source)])
+        snap_df.insert(0, "output word", out)
+        ui.plot(figs.weights_heatmap(rec.weights[k], rec.source, out, tuple(rec.alignment) if right else None),
+                f"translation-snapshot-{snap_step}", snap_df, key="tr_snap_heat")
+    with h2:
+        st.metric(f"Exact match at step {snap_step} ({snaps.eval_sentences} test sentences)",
+                  f"{snaps.exact_match[k]:.1%}")
+        ui.plot(figs.training_curve(snaps.steps, snaps.exact_match, snap_step), "translation-snapshot-curve",
+                pd.DataFrame({"step": snaps.steps, "exact_match": snaps.exact_match}), key="tr_snap_curve")
+    st.markdown("At step 0 every row is spread almost evenly over the source words (about $1/S$ each) and the "
+                "untrained decoder repeats random words without stopping. By step 25-50 it writes French-shaped "
+                "sentences while still looking around vaguely; by step 100-200 each output word's weight gathers on "
+                "the source word it translates (the orange squares, drawn once the output is right) and exact match "
+                "climbs with it.")
+
+# -- 7. train your own ------------------------------------------------------------------------------------------------
+st.header("7. Train your own")
+st.markdown(f"Train the same network yourself, in chunks. It trains on one CPU thread at roughly 5-20 steps a second "
+            f"here, depending on how busy the server is (measured: ~23 on an idle machine), and reaching 95% exact match "
+            f"takes roughly 300-1,000 steps: a few chunks of a few hundred. After each chunk the model translates "
+            f"{CHECK_SENTENCES} validation sentences it never trained on. Your model lives in this browser session "
+            f"only; pick **my model** in section 1 to see its attention map.")
+recipe = zoo.TRANSLATION_RECIPES[ATTN]
+o1, o2, o3 = st.columns(3)
+origin = o1.radio("Start from", ["random weights", "the shipped model"], key="tr_own_start", bind="query-params",
+                  help="The shipped model: a copy of it; the cached original is never trained.")
+attention = o2.selectbox("Attention", ["dot", "additive", "none"], key="tr_own_attention", bind="query-params",
+                         disabled=origin == "the shipped model", help="The shipped model uses dot-product attention.")
+seed = int(o3.number_input("Seed (random weights and batches)", 0, 9999, 0, key="tr_own_seed"))
+n = st.slider("Steps per chunk N", 10, 300, 100, step=10, key="tr_own_n")
+t1, t2 = st.columns(2)
+train = t1.button(f"Train {n} more steps", key="tr_own_train", type="primary", icon=":material/play_arrow:")
+t2.button("Start over", key="tr_own_reset", disabled=own is None, icon=":material/restart_alt:",
+          on_click=lambda: st.session_state.pop(OWN, None))  # before the rerun, so section 1 forgets it too
+if train and own is None:
+    if origin == "the shipped model":
+        model, attention, label = copy_model(ckpt.model), ckpt.model.cfg.attention, "a copy of the shipped model"
+        batches = task.batches(seed + 1001, recipe.batch_size, vocab, ckpt.target_vocab)  # sentences past its own
+    else:
+        with torch.random.fork_rng():  # seeded weights without moving the server's global random state
+            torch.manual_seed(seed)
+            model = Seq2Seq(Seq2SeqConfig(len(vocab), len(ckpt.target_vocab), attention))
+        label = f"random weights (seed {seed}), {attention} attention"
+        batches = task.batches(seed + 1, recipe.batch_size, vocab, ckpt.target_vocab)  # seed 0 + dot: the recipe
+    own = {"run": TrainingRun.start(model, batches, lr=recipe.lr, origin=ATTN if origin == "the shipped model" else "scratch"), "label": label,
+           "attention": attention, "checks": [], "speed": None}
+    st.session_state[OWN] = own
+if own is not None:
+    run = own["run"]
+    if train:
+        begin, first = time.perf_counter(), run.step
+        ui.train_live(run, n)
+        own["speed"] = (run.step - first) / (time.perf_counter() - begin)
+        with st.spinner(f"Translating {CHECK_SENTENCES} validation sentences..."):
+            checks = evaluate_translation(run.model, task.dataset(CHECK_SENTENCES, CHECK_SEED, split="validation"),
+                                          vocab, ckpt.target_vocab)
+        own["checks"].append((run.step, checks["exact_match"]))
+        st.rerun()  # section 1 above was drawn before this chunk: draw the page again with the trained model
+    st.markdown(f"**Your model:** {own['label']}, **{run.step:,} steps** taken"
+                + (f" (last chunk: {own['speed']:.0f} steps/s)" if own["speed"] else "") + ".")
+    if own["checks"] and own["checks"][-1][0] != run.step:
+        st.caption(f"Training was interrupted: the model kept all {run.step} steps, but the last exact match was "
+                   f"measured at step {own['checks'][-1][0]}.")
+    if run.history:
+        l1, l2 = st.columns(2)
+        with l1:
+            st.altair_chart(loss_chart([e.step for e in run.history], [e.loss for e in run.history]), width="stretch")
+        with l2:
+            if own["checks"]:
+                steps_done, ems = zip(*own["checks"])
+                st.metric(f"Exact match at step {steps_done[-1]} ({CHECK_SENTENCES} validation sentences)",
+                          f"{ems[-1]:.1%}")
+                ui.plot(figs.training_curve(list(steps_done), list(ems), steps_done[-1],
+                                            "exact match (validation sentences)"), "translation-own-curve",
+                        pd.DataFrame({"step": steps_done, "exact_match": ems}), key="tr_own_curve")
+else:
+    st.caption("Nothing trained yet: press the button to start from the settings above. They are fixed once a "
+               "model exists; Start over to change them.")

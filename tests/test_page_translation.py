@@ -1,12 +1,24 @@
 """Tier 4, pages: the translation lesson under AppTest: sentence picker, typed text, step slider, beam width,
-and the bad inputs (unknown words, a sentence outside the grammar, a beam width out of range in the URL)."""
+the model picker, attention across training (snapshot slider), training the learner's own model in chunks, and
+the bad inputs (unknown words, a sentence outside the grammar, a beam width out of range in the URL, a missing
+snapshot file, "my model" in a link to a new session)."""
 
+import base64
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from seqviz import ui, zoo
 from test_pages import assert_clean, open_page
 
 PAGE = "pages/attention_translation.py"
 HEADERS = ["1. The translation, and where the decoder looked", "2. Step 1: scores, weights, context, next word",
            "3. Greedy decoding against beam search", "4. The same sentence without attention",
-           "5. Longer sentences need attention"]
+           "5. Longer sentences need attention", "6. Attention across training", "7. Train your own"]
+CHARTS, DOWNLOADS = 9, 8  # sections 1-5: 7 charts, 6 CSVs; section 6: snapshot heatmap and exact-match curve
+OWN = "tr_own"
 
 
 def charts(at):
@@ -22,9 +34,11 @@ def test_default_view_shows_every_section_with_the_gold_alignment():
     assert_clean(at)
     assert not at.error and not at.warning
     assert [h.value for h in at.header] == HEADERS
-    # heatmap, step scores/weights, vectors, top-5, beam tree, side-by-side heatmap, length chart
-    assert len(charts(at)) == 7
-    assert len(at.get("download_button")) == 6  # the side-by-side heatmap repeats section 1's numbers
+    # heatmap, step scores/weights, vectors, top-5, beam tree, side-by-side heatmap, length chart, snapshot
+    # heatmap, snapshot curve
+    assert len(charts(at)) == CHARTS
+    assert len(at.get("download_button")) == DOWNLOADS  # the side-by-side heatmap repeats section 1's numbers
+    assert OWN not in at.session_state
     text = " ".join(l.value for l in at.latex)
     assert r"\sqrt{H}" in text and r"c_i = \sum_j \alpha_{ij}" in text and r"\tilde h_i" in text
     assert "matches the reference" in markdown(at)
@@ -61,7 +75,7 @@ def test_unknown_words_get_one_sentence_and_the_page_keeps_working():
     at = open_page(PAGE, {"tr_text": "the zebra eats the flower"})
     assert_clean(at)
     assert len(at.error) == 1 and "'zebra'" in at.error[0].value
-    assert [h.value for h in at.header] == HEADERS and len(charts(at)) == 7
+    assert [h.value for h in at.header] == HEADERS and len(charts(at)) == CHARTS
 
 
 def test_too_long_a_sentence_is_refused_in_one_sentence():
@@ -82,11 +96,11 @@ def test_beam_width_one_is_greedy_and_wider_draws_the_tree():
     at = open_page(PAGE, {"tr_text": "the cat sees a dog"})
     at.slider(key="tr_beam").set_value(1).run()
     assert_clean(at)
-    assert len(charts(at)) == 6 and any("nothing to draw" in c.value for c in at.caption)
+    assert len(charts(at)) == CHARTS - 1 and any("nothing to draw" in c.value for c in at.caption)
     assert any("same translation" in s.value for s in at.success)
     at.slider(key="tr_beam").set_value(6).run()
     assert_clean(at)
-    assert len(charts(at)) == 7
+    assert len(charts(at)) == CHARTS
     assert at.metric[2].label == "Beam (k = 6): log-probability"
     # beam search keeps the best total log-probability it finds, so it never does worse than greedy
     assert float(at.metric[2].value) >= float(at.metric[1].value) - 1e-6
@@ -121,3 +135,133 @@ def test_hostile_links_get_one_sentence_or_the_default_never_a_traceback():
         at = open_page(PAGE, {"tr_beam": value})
         assert_clean(at)
         assert at.slider(key="tr_beam").value == 3 and not at.info
+
+
+# -- 6. attention across training ---------------------------------------------------------------------------
+def spec(chart):
+    return json.loads(chart.proto.spec)
+
+
+def z_of(chart):
+    """The first trace's z, decoded (plotly sends numpy arrays as base64 with their dtype and shape)."""
+    z = spec(chart)["data"][0]["z"]
+    if isinstance(z, dict):
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
+            [int(n) for n in str(z["shape"]).split(",")])
+    return np.array(z, dtype=float)
+
+
+def test_snapshot_slider_shows_the_recorded_map_output_and_exact_match():
+    snaps = zoo.load_translation_snapshots()
+    at = open_page(PAGE)
+    picker = at.selectbox(key="tr_snap_text")
+    rec = next(r for r in snaps.sentences if " ".join(r.source) == picker.value)
+    for step in (snaps.steps[0], snaps.steps[-1]):
+        at.select_slider(key="tr_snap_step").set_value(step).run()
+        assert_clean(at)
+        k = snaps.steps.index(step)
+        metric = next(m for m in at.metric if m.label.startswith(f"Exact match at step {step} "))
+        assert metric.value == f"{snaps.exact_match[k]:.1%}"
+        heat = spec(charts(at)[7])["data"][0]
+        np.testing.assert_allclose(z_of(charts(at)[7]), rec.weights[k])
+        assert (heat["zmin"], heat["zmax"]) == (0, 1)
+        out = rec.outputs[k][:-1] if rec.outputs[k][-1] == "<eos>" else rec.outputs[k]
+        assert f"**Step {step}, greedy output:** {' '.join(out)}" in markdown(at)
+    assert "matches the reference" in markdown(at)  # the last step is the shipped model
+
+
+def test_snapshot_links_pick_a_sentence_and_a_step_and_bad_ones_fall_back():
+    snaps = zoo.load_translation_snapshots()
+    longest = " ".join(snaps.sentences[-1].source)
+    at = open_page(PAGE, {"tr_snap_text": longest, "tr_snap_step": str(snaps.steps[1])})
+    assert_clean(at)
+    assert at.selectbox(key="tr_snap_text").value == longest
+    assert at.select_slider(key="tr_snap_step").value == snaps.steps[1]
+    at = open_page(PAGE, {"tr_snap_text": "not a snapshot sentence", "tr_snap_step": "33"})
+    assert_clean(at)
+    assert at.select_slider(key="tr_snap_step").value in snaps.steps
+    assert len(charts(at)) == CHARTS
+
+
+def test_a_broken_snapshot_file_gets_one_sentence_and_the_rest_works(monkeypatch):
+    def broken(*_):
+        raise zoo.SnapshotError("The snapshot file translation-snapshots.json is missing; rebuild it.")
+
+    monkeypatch.setattr(zoo, "load_translation_snapshots", broken)
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert len(at.warning) == 1 and "translation-snapshots.json is missing" in at.warning[0].value
+    assert [h.value for h in at.header] == HEADERS and len(charts(at)) == CHARTS - 2
+
+
+# -- 7. train your own -------------------------------------------------------------------------------------
+def train(at, steps=10):
+    at.slider(key="tr_own_n").set_value(steps).run()
+    at.button(key="tr_own_train").click().run()
+    assert_clean(at)
+    return at
+
+
+def test_training_from_random_weights_keeps_the_run_in_the_session_and_start_over_clears_it():
+    at = train(open_page(PAGE))
+    own = at.session_state[OWN]
+    assert own["run"].step == 10 and len(own["run"].history) == 10 and own["attention"] == "dot"
+    assert own["checks"] and own["checks"][-1][0] == 10 and 0 <= own["checks"][-1][1] <= 1
+    assert "**10 steps** taken" in markdown(at)
+    assert any(m.label.startswith("Exact match at step 10 (100 validation") for m in at.metric)
+    # the seeded start is the recipe's: the same first loss as a fresh recipe model on the recipe's first batch
+    recipe = zoo.TRANSLATION_RECIPES["translation-attention"]
+    model = recipe.build_model()
+    x, y = next(recipe.training_batches())
+    with torch.no_grad():
+        assert own["run"].history[0].loss == pytest.approx(float(model(x, y)[1]), rel=1e-5)
+    at.slider(key="tr_step").set_value(2).run()  # touching another widget keeps every step
+    assert at.session_state[OWN]["run"].step == 10
+    train(at)
+    assert at.session_state[OWN]["run"].step == 20 and len(at.session_state[OWN]["checks"]) == 2
+    at.button(key="tr_own_reset").click().run()
+    assert_clean(at)
+    assert OWN not in at.session_state
+    assert any("Nothing trained yet" in c.value for c in at.caption)
+
+
+def test_training_a_copy_leaves_the_shipped_model_unchanged():
+    shipped = ui._load_shipped("translation-attention").model  # the cached object the page copies
+    before = {k: v.clone() for k, v in shipped.state_dict().items()}
+    at = open_page(PAGE)
+    at.radio(key="tr_own_start").set_value("the shipped model").run()
+    train(at)
+    mine = at.session_state[OWN]["run"].model
+    assert mine is not shipped and at.session_state[OWN]["run"].step == 10
+    after = shipped.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert any(not torch.equal(before[k], v) for k, v in mine.state_dict().items())  # the copy did train
+    assert at.session_state[OWN]["checks"][-1][1] > 0.8  # it started from a trained model
+
+
+def test_my_model_draws_the_heatmap_when_chosen():
+    at = train(open_page(PAGE, {"tr_text": "the cat sees a dog"}))
+    shipped_z = z_of(charts(at)[0])
+    at.radio(key="tr_model").set_value("my model").run()
+    assert_clean(at)
+    model = at.session_state[OWN]["run"].model
+    words = "the cat sees a dog".split()
+    ckpt = ui._load_shipped("translation-attention")
+    tr = model.trace(ckpt.vocab.encode(words), words, ckpt.target_vocab, max_len=2 * len(words) + 5)
+    z = z_of(charts(at)[0])
+    np.testing.assert_allclose(z, tr.weights[0, 0], rtol=1e-5, atol=1e-6)
+    assert np.shape(z) != np.shape(shipped_z) or not np.allclose(z, shipped_z)
+    assert "**Your model (step 10, greedy):**" in markdown(at)
+    assert not at.info
+
+
+def test_my_model_in_a_new_session_or_without_attention_falls_back_with_a_note():
+    at = open_page(PAGE, {"tr_model": "my model"})
+    assert_clean(at)
+    assert len(at.info) == 1 and "not trained a model" in at.info[0].value
+    assert "**Model (greedy):**" in markdown(at) and len(charts(at)) == CHARTS
+    at.selectbox(key="tr_own_attention").set_value("none").run()
+    train(at)
+    assert at.session_state[OWN]["attention"] == "none"
+    assert len(at.info) == 1 and "no attention" in at.info[0].value
+    assert "**Model (greedy):**" in markdown(at)

@@ -142,3 +142,29 @@ def test_a_long_beam_tree_labels_only_the_chosen_path_but_hovers_every_word(ckpt
     labelled = [t for t in nodes.text if t]
     assert len(labelled) == len(result.tokens)
     assert [c[2] for c in nodes.customdata] == [figs.word_label(n.token) for lv in result.tree for n in lv]
+
+
+def test_weights_heatmap_is_the_same_figure_from_recorded_numbers(trace):
+    rounded = np.round(trace.weights[0, 0], 3).tolist()  # as the snapshot file stores them
+    fig = figs.weights_heatmap(rounded, trace.source_tokens, trace.output_tokens, step=2)
+    ref = figs.attention_heatmap(trace, step=2)
+    np.testing.assert_allclose(heatmap_of(fig).z, trace.weights[0, 0], atol=5e-4)
+    assert (heatmap_of(fig).zmin, heatmap_of(fig).zmax) == (0, 1)
+    assert list(fig.layout.xaxis.ticktext) == list(ref.layout.xaxis.ticktext)
+    assert list(fig.layout.yaxis.ticktext) == list(ref.layout.yaxis.ticktext)
+    assert fig.layout.shapes[0].y0 == ref.layout.shapes[0].y0 == 1.5
+    with pytest.raises(ValueError, match="shape"):
+        figs.weights_heatmap(rounded, trace.source_tokens[:-1], trace.output_tokens)
+
+
+def test_training_curve_marks_the_current_step_on_a_fixed_percent_axis():
+    steps, values = [0, 25, 100, 400], [0.0, 0.1, 0.6, 0.99]
+    fig = figs.training_curve(steps, values, 100)
+    assert list(fig.data[0].x) == steps and list(fig.data[0].y) == values
+    assert (fig.data[1].x[0], fig.data[1].y[0]) == (100, 0.6)
+    assert fig.layout.yaxis.range[0] <= 0 and fig.layout.yaxis.range[1] >= 1 and fig.layout.yaxis.tickformat == ".0%"
+    assert fig.layout.xaxis.title.text == "training step"
+    assert fig.layout.xaxis.range[0] <= 0 < 400 <= fig.layout.xaxis.range[1]
+    one = figs.training_curve([100], [0.3], 100)  # one chunk: the axis still starts at step 0
+    assert one.layout.xaxis.range[0] <= 0 and one.layout.xaxis.range[1] >= 100
+    assert len(figs.training_curve(steps, values, 7).data) == 1  # a step that is not recorded: no marker

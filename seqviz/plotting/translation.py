@@ -3,7 +3,9 @@
 A Seq2SeqTrace (seqviz.models.seq2seq) or its beam tree in, a plotly figure out:
 
 - attention_heatmap: α_ij, output words (rows, y) x source words (columns, x), sequential [0, 1],
-  optional gold alignment (open squares) and the current decoding step outlined;
+  optional gold alignment (open squares) and the current decoding step outlined; weights_heatmap draws
+  the same figure from recorded numbers (the training snapshots);
+- training_curve: a held-out metric against training step, the current step marked;
 - step_attention_figure: at one output step i, the scores e_ij before the softmax and the weights α_ij;
 - step_vectors_figure: s_i, c_i and h̃_i as strips on the diverging [-1, 1] scale (all are tanh/GRU outputs
   or averages of them, so they stay in that range);
@@ -45,10 +47,20 @@ def attention_heatmap(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = N
     only for rows the trace has. step (1-based) outlines that output row."""
     if trace.weights is None:
         raise ValueError("this model has no attention weights (attention='none')")
-    W = trace.weights[0, 0]  # (T, S)
+    return weights_heatmap(trace.weights[0, 0], trace.source_tokens, trace.output_tokens, alignment, step)
+
+
+def weights_heatmap(weights, source_tokens: list[str], output_tokens: list[str],
+                    alignment: tuple[int, ...] | None = None, step: int | None = None) -> go.Figure:
+    """The attention map from its numbers: weights (T, S) with output_tokens (T,) and source_tokens (S,);
+    the same figure as attention_heatmap (used for recorded snapshots, which have no trace)."""
+    W = np.asarray(weights, dtype=float)  # (T, S)
     T, S = W.shape
-    src = [word_label(w) for w in trace.source_tokens]
-    out = [word_label(w) for w in trace.output_tokens]
+    if (T, S) != (len(output_tokens), len(source_tokens)):
+        raise ValueError(f"weights have shape {W.shape}, but there are {len(output_tokens)} output and "
+                         f"{len(source_tokens)} source words")
+    src = [word_label(w) for w in source_tokens]
+    out = [word_label(w) for w in output_tokens]
     custom = np.array([[[out[i], i + 1, src[j], j + 1] for j in range(S)] for i in range(T)], dtype=object)
     fig = go.Figure(go.Heatmap(
         z=W, x=np.arange(1, S + 1), y=np.arange(1, T + 1), customdata=custom,
@@ -64,10 +76,29 @@ def attention_heatmap(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = N
                 hovertemplate="gold: output i = %{y} translates source j = %{x}<extra></extra>"))
     if step is not None:
         fig.add_hrect(y0=step - 0.5, y1=step + 0.5, line=dict(color="white", width=3))
-    _word_axis(fig, trace.source_tokens, "x", "source word x<sub>j</sub>")
-    _word_axis(fig, trace.output_tokens, "y", "output word y<sub>i</sub>")
+    _word_axis(fig, list(source_tokens), "x", "source word x<sub>j</sub>")
+    _word_axis(fig, list(output_tokens), "y", "output word y<sub>i</sub>")
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     return _layout(fig, 170 + 24 * T)
+
+
+def training_curve(steps: list[int], values: list[float], current: int | None = None,
+                   title: str = "exact match (test sentences)") -> go.Figure:
+    """A held-out metric in [0, 1] against training step (the snapshot steps, or the learner's chunks),
+    with the current step marked."""
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(values), mode="lines+markers", name=title,
+                               line=dict(color=OKABE_ITO[0], width=3), marker=dict(size=9),
+                               hovertemplate="step %{x}<br>" + title + " %{y:.1%}<extra></extra>"))
+    if current is not None and current in steps:
+        k = list(steps).index(current)
+        fig.add_trace(go.Scatter(x=[current], y=[values[k]], mode="markers", name="this step",
+                                 marker=dict(size=18, color=GOLD, symbol="circle-open", line=dict(width=3)),
+                                 hovertemplate="step %{x}: %{y:.1%}<extra></extra>"))
+    last = max(max(steps, default=1), 1)  # from step 0, so one chunk's single point sits where it belongs
+    fig.update_xaxes(title="training step", range=[-0.03 * last, 1.05 * last])
+    fig.update_yaxes(title=title, range=[-0.03, 1.05], tickformat=".0%")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, 300)
 
 
 def step_attention_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
