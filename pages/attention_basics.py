@@ -34,15 +34,15 @@ st.latex(r"s_{i,j} = q_i \cdot k_j \;\;\text{(dot and scaled dot product)}, \qqu
          r"s_{i,j} = v_a^\top \tanh\left(W_q\, q_i + W_k\, k_j\right) \;\;\text{(additive)}")
 st.latex(r"z_{i,j} = \begin{cases} \dfrac{s_{i,j}}{c\,\tau} & \text{if key } j \text{ is visible to query } i \\[4pt] "
          r"-\infty & \text{if masked} \end{cases} \quad c = \begin{cases} \sqrt{d_k} & \text{scaled} \\ "
-         r"1 & \text{otherwise} \end{cases}, \qquad "
-         r"\alpha_{i,j} = \frac{e^{z_{i,j}}}{\sum_{j'} e^{z_{i,j'}}}, \qquad o_i = \sum_j \alpha_{i,j}\, v_j")
+         r"1 & \text{otherwise} \end{cases}")  # two lines: one is wider than the column on a laptop
+st.latex(r"\alpha_{i,j} = \frac{e^{z_{i,j}}}{\sum_{j'} e^{z_{i,j'}}}, \qquad o_i = \sum_j \alpha_{i,j}\, v_j")
 st.markdown(r"$x_i$, $q_i$, $k_j$, $v_j$, $o_i$ are rows of $X$, $Q$, $K$, $V$ and the output $O$; $\tau$ is the "
             r"temperature; $\alpha_{i,j}$ is how much word $i$ takes from word $j$. Indices count words from 1.")
 
 # -- the example and the switches -------------------------------------------------------------------
 text = st.text_input("A short sentence (up to 8 words, separated by spaces)", DEFAULT_TEXT,
                      key="attn_text", bind="query-params")
-c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
+c1, c2, c3, c4 = st.columns([2, 1.8, 1.3, 1])  # c3 wide enough for "Causal mask" on a laptop
 scoring = c1.radio("Scoring", list(SCORING_NAMES), format_func=SCORING_NAMES.get, index=1,
                    key="attn_scoring", bind="query-params", horizontal=True)
 tau_text = c2.select_slider("Temperature τ", TEMPERATURES, value="1", key="attn_temp", bind="query-params")
@@ -51,6 +51,7 @@ causal = c3.toggle("Causal mask", False, key="attn_causal", bind="query-params",
                    help="Query i may only look at keys j ≤ i: nothing from later in the sentence.")
 d_k = c4.selectbox("d_k", D_K_CHOICES, index=1, key="attn_dk", bind="query-params",
                    help="Size of each query and key (and value).")
+ui.drop_unusable_link_values("attn_seed")
 seed = c4.number_input("Weight seed", 0, 9999, 0, key="attn_seed", bind="query-params")
 cfg = attn.AttentionConfig(d_k=int(d_k), seed=int(seed))
 

@@ -22,7 +22,8 @@ from seqviz.plotting import translation as figs
 from seqviz.tasks.translation import BUCKET_NAMES, length_bucket
 from seqviz.training import TrainingRun
 
-ATTN, PLAIN = "translation-attention", "translation-noattention"
+SHIPPED = {"dot product": "translation-attention", "additive": "translation-additive"}  # scoring -> checkpoint
+PLAIN = "translation-noattention"
 MAX_BEAM = 8
 MAX_CHARS = 600  # 40 words of the toy language fit easily; a longer text would be echoed in the error
 OWN = "tr_own"  # session_state: the learner's run {"run", "label", "attention", "checks", "speed"}
@@ -36,6 +37,11 @@ st.markdown(
     "**attention** it looks back at all the source words and takes a weighted average of them; without it, "
     "the whole sentence must squeeze through one vector."
 )
+ui.drop_unusable_link_values("tr_scoring")
+scoring = st.segmented_control("Shipped model's attention scoring", list(SHIPPED), default="dot product",
+                               key="tr_scoring", bind="query-params", required=True,
+                               help="Both trained 1,000 steps from the same seed; only the score e_ij differs.")
+ATTN = SHIPPED[scoring]
 ckpt, plain = ui.shipped_checkpoint(ATTN), ui.shipped_checkpoint(PLAIN)
 if ckpt is None:
     st.stop()
@@ -290,7 +296,7 @@ st.markdown(f"Train the same network yourself, in chunks. It trains on one CPU t
             f"takes roughly 300-1,000 steps: a few chunks of a few hundred. After each chunk the model translates "
             f"{CHECK_SENTENCES} validation sentences it never trained on. Your model lives in this browser session "
             f"only; pick **my model** in section 1 to see its attention map.")
-recipe = zoo.TRANSLATION_RECIPES[ATTN]
+recipe = zoo.TRANSLATION_RECIPES[SHIPPED["dot product"]]  # the seed and settings the snapshots replay
 o1, o2, o3 = st.columns(3)
 origin = o1.radio("Start from", ["random weights", "the shipped model"], key="tr_own_start", bind="query-params",
                   help="The shipped model: a copy of it; the cached original is never trained.")

@@ -46,7 +46,8 @@ ui.show_code(rnn_cell, RecurrentNet._recompute)
 run: TrainingRun | None = st.session_state.get("rnn_run")
 if st.session_state.pop("rnn_show_mine", False):
     st.session_state["rnn_model"] = "mine"
-left, right = st.columns([1, 3])
+ui.drop_unusable_link_values("rnn_model")
+left, right = st.columns([1.3, 3])  # room for both labels of the model switch on a laptop
 source = left.segmented_control("Model", list(SOURCES), format_func=SOURCES.get, default="shipped",
                                 key="rnn_model", bind="query-params", required=True)
 text = right.text_input("Text for the model to read (brackets, lowercase letters, spaces)", DEFAULT_TEXT,

@@ -48,6 +48,7 @@ st.markdown(
 
 # -- 1. settings ------------------------------------------------------------------------------------
 st.header("1. Choose the models and the task")
+ui.drop_unusable_link_values("cmp_lag", "cmp_hidden", "cmp_seed", "cmp_layers")
 c1, c2, c3 = st.columns([2, 1, 1])
 archs = c1.multiselect("Architectures", list(ARCHS), default=list(ARCHS), format_func=LABELS.get,
                        key="cmp_archs", bind="query-params")

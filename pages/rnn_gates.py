@@ -163,6 +163,7 @@ else:
 for key in ("gates_force", "gates_zero"):  # a smaller model must not keep unit numbers it lacks
     if any(u >= H for u in st.session_state.get(key, [])):
         st.session_state[key] = [u for u in st.session_state[key] if u < H]
+ui.drop_unusable_link_values("gates_value")
 i1, i2, i3 = st.columns([3, 1, 3], vertical_alignment="bottom")
 forced = i1.multiselect(f"Force ${gate}_t$ of these units", list(range(H)), key="gates_force", bind="query-params")
 value = i2.segmented_control("Forced value", [0, 1], default=0, key="gates_value", bind="query-params", required=True)

@@ -128,6 +128,7 @@ st.header("2. Scale the vanilla RNN's recurrent weights")
 st.markdown("Multiply $W_{hh}$ by a factor $s$ (on a copy of the model) and watch the gradient. "
             "The spectral radius $\\rho(W_{hh})$, the largest $|\\lambda|$ of its eigenvalues, says how "
             "much repeated multiplication by $W_{hh}$ stretches a vector in the long run.")
+ui.drop_unusable_link_values("grad_base")
 c1, c2 = st.columns([1, 2])
 base = c1.segmented_control("Scale the RNN", list(G.STAGES), format_func=G.STAGES.get, default="init",
                             key="grad_base", bind="query-params", required=True)
@@ -142,7 +143,8 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Spectral radius ρ(s·W_hh)", f"{rho:.2f}", f"= {factor:g} × {rho1:.2f}", delta_color="off",
            delta_arrow="off")
 m2.metric("‖∂L/∂h_1‖ / ‖∂L/∂h_T‖", f"{r.ratio:.2e}")
-m3.metric("Average factor per step back (geometric mean)", f"{r.per_step:.3f}")
+m3.metric("Average factor per step back", f"{r.per_step:.3f}",  # short: a longer label is cut off on a laptop
+          help="The geometric mean of the factors by which each step back scales the gradient.")
 ui.plot(plots.scaled_rnn_figure(tokens, norms, curves[G.STAGES[base]]["Vanilla RNN"], factor, rho, rho1),
         "gradient-scaled-rnn", G.curves_table(tokens, {f"W_hh x {factor:g}": {"Vanilla RNN": norms}}), key="scaled")
 if (norms == 0).any():

@@ -10,6 +10,7 @@ without it. Caching rules (DESIGN.md):
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,25 @@ def show_code(*objects, label: str = "Show the code") -> None:
     with st.expander(label, icon=":material/code:"):
         for obj in objects:
             st.code(inspect.getsource(obj), language="python")
+
+
+def drop_unusable_link_values(*keys: str) -> None:
+    """Call before the widgets bound to `keys`: a shared link may carry values streamlit 1.67 mishandles
+    before the page sees them. An empty value leaves a required segmented control at None, and a
+    number too large for an int (1e309, inf) makes an integer number_input raise OverflowError. Such
+    values are dropped from the URL and the script reruns, so those widgets start at their defaults."""
+    def unusable(raw: str | None) -> bool:
+        if raw is None:
+            return False
+        try:
+            return raw == "" or math.isinf(float(raw))
+        except ValueError:
+            return False  # streamlit itself falls back to the default for other junk
+    broken = [k for k in keys if unusable(st.query_params.get(k))]
+    if broken:
+        for key in broken:
+            del st.query_params[key]
+        st.rerun()
 
 
 def state_default(key: str, default):

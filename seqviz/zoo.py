@@ -156,6 +156,11 @@ TRANSLATION_RECIPES = {
             attention="dot", seed=0, steps=1000, lr=3e-3, batch_size=64, test_seed=1234, test_size=3000,
         ),
         TranslationRecipe(
+            name="translation-additive",
+            description="The same encoder-decoder with additive (Bahdanau-style) scoring, in Luong order.",
+            attention="additive", seed=0, steps=1000, lr=3e-3, batch_size=64, test_seed=1234, test_size=3000,
+        ),
+        TranslationRecipe(
             name="translation-noattention",
             description="The same encoder-decoder without attention: the decoder sees only the encoder's last states.",
             attention="none", seed=0, steps=2000, lr=3e-3, batch_size=64, test_seed=1234, test_size=3000,

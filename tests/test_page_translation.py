@@ -265,3 +265,10 @@ def test_my_model_in_a_new_session_or_without_attention_falls_back_with_a_note()
     assert at.session_state[OWN]["attention"] == "none"
     assert len(at.info) == 1 and "no attention" in at.info[0].value
     assert "**Model (greedy):**" in markdown(at)
+
+
+def test_additive_shipped_model_is_offered_and_shown():
+    at = open_page(PAGE, {"tr_scoring": "additive"})
+    assert_clean(at)
+    assert any(r"v_a^\top \tanh" in l.value for l in at.latex)  # the additive score's equation
+    assert not at.error

@@ -106,7 +106,9 @@ def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None, unit: i
         if unit is not None:
             fig.add_hrect(y0=unit - 0.5, y1=unit + 0.5, line=dict(color="#D55E00", width=2), row=r, col=c)
     fig.update_annotations(font=dict(size=18))
-    return _layout(fig, 110 + rows * (70 + 8 * H))
+    fig = _layout(fig, 110 + rows * (70 + 8 * H))
+    fig.update_layout(margin=dict(t=45))  # the top row's 18 px titles sit above the plot: room, or they are cut off
+    return fig
 
 
 def gates_frame(cell: CellTrace, tokens: list[str]) -> pd.DataFrame:
@@ -188,7 +190,7 @@ def step_probs_figure(trace: RecurrentTrace, truth: int | None = None) -> go.Fig
         hovertemplate="t = %{x} ('%{customdata}')<br>%{y}: p = %{z:.3f}<extra></extra>"))
     if truth is not None:
         fig.add_hrect(y0=truth - 0.5, y1=truth + 0.5, line=dict(color="#D55E00", width=3))
-    _token_ticks(fig, trace.tokens)
+    _token_ticks(fig, trace.tokens, max_labels=20)  # it sits in a narrow column: 46 labels would run together
     fig.update_yaxes(title="symbol", tickvals=list(range(C)), ticktext=trace.class_names, autorange="reversed")
     return _layout(fig, 380)
 
@@ -219,7 +221,9 @@ def state_before_after(before: CellTrace, after: CellTrace, tokens: list[str], s
         _token_ticks(fig, tokens, row, 1, title=row == 2)
     fig.update_layout(coloraxis=dict(colorscale=DIVERGING, cmin=-bound, cmax=bound, colorbar=dict(title=state)))
     fig.update_annotations(font=dict(size=17))
-    return _layout(fig, 160 + 2 * (40 + 9 * H))
+    fig = _layout(fig, 160 + 2 * (40 + 9 * H))
+    fig.update_layout(margin=dict(t=45))  # room for the top panel's title above the plot
+    return fig
 
 
 # -- the equations with the real numbers, for st.latex -------------------------------------------
