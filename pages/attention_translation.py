@@ -239,6 +239,15 @@ st.caption(f"Exact match (the whole greedy translation right) on {ckpt.meta['met
 len_df = pd.DataFrame([{"model": m, "length": b, "exact_match": v["exact_match_by_length"].get(b),
                         "sentences": v["sentences_by_length"].get(b)} for m, v in models.items() for b in BUCKET_NAMES])
 ui.plot(figs.length_chart(models), "translation-by-length", len_df, key="tr_len")
+tok = {m: ui.shipped_token_accuracy_by_length(name) for m, name in
+       [("with attention", ATTN)] + ([("without attention", PLAIN)] if plain is not None else [])}
+st.caption(f"Token accuracy by source length: with the reference's previous words given (teacher forcing), how often "
+           f"the next word is right; first {sum(next(iter(tok.values()))['sentences_by_length'].values()):,} test "
+           "sentences. It stays high without attention longer than exact match does: one wrong word sinks a sentence.")
+tok_df = pd.DataFrame([{"model": m, "length": b, "token_accuracy": v["token_accuracy_by_length"].get(b),
+                        "sentences": v["sentences_by_length"].get(b)} for m, v in tok.items() for b in BUCKET_NAMES])
+ui.plot(figs.length_chart(tok, "token_accuracy_by_length", "token accuracy"), "translation-tokens-by-length",
+        tok_df, key="tr_tok_len")
 cols = st.columns(len(models) + 1)
 for col, (m, v) in zip(cols, models.items()):
     col.metric(f"Exact match, {m}", f"{v['exact_match']:.1%}")

@@ -243,6 +243,17 @@ def shipped_translation(name: str, text: str, beam: int = 1):
                             max_len=2 * len(tokens) + 5)
 
 
+@st.cache_data(max_entries=8, show_spinner="Scoring the test sentences...")
+def shipped_token_accuracy_by_length(name: str, n: int = 600) -> dict:
+    """Teacher-forced token accuracy by source length of a shipped translation model on the first n
+    test sentences (computed once per server: the checkpoints record exact match by length only)."""
+    from seqviz.models.seq2seq import token_accuracy_by_length
+
+    ckpt = _load_shipped(name)
+    pairs = ckpt.task.dataset(n, zoo.TRANSLATION_RECIPES[name].test_seed, split="test")
+    return token_accuracy_by_length(ckpt.model, pairs, ckpt.vocab, ckpt.target_vocab)
+
+
 # -- the server ----------------------------------------------------------------------------------
 def serve(options: list[str]) -> None:
     """Serve app.py exactly as `streamlit run app.py [options]` would, minus one start-up glitch.

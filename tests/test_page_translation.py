@@ -17,7 +17,7 @@ PAGE = "pages/attention_translation.py"
 HEADERS = ["1. The translation, and where the decoder looked", "2. Step 1: scores, weights, context, next word",
            "3. Greedy decoding against beam search", "4. The same sentence without attention",
            "5. Longer sentences need attention", "6. Attention across training", "7. Train your own"]
-CHARTS, DOWNLOADS = 9, 8  # sections 1-5: 7 charts, 6 CSVs; section 6: snapshot heatmap and exact-match curve
+CHARTS, DOWNLOADS = 10, 9  # sections 1-5: 8 charts, 7 CSVs; section 6: snapshot heatmap and exact-match curve
 OWN = "tr_own"
 
 
@@ -162,8 +162,8 @@ def test_snapshot_slider_shows_the_recorded_map_output_and_exact_match():
         k = snaps.steps.index(step)
         metric = next(m for m in at.metric if m.label.startswith(f"Exact match at step {step} "))
         assert metric.value == f"{snaps.exact_match[k]:.1%}"
-        heat = spec(charts(at)[7])["data"][0]
-        np.testing.assert_allclose(z_of(charts(at)[7]), rec.weights[k])
+        heat = spec(charts(at)[8])["data"][0]
+        np.testing.assert_allclose(z_of(charts(at)[8]), rec.weights[k])
         assert (heat["zmin"], heat["zmax"]) == (0, 1)
         out = rec.outputs[k][:-1] if rec.outputs[k][-1] == "<eos>" else rec.outputs[k]
         assert f"**Step {step}, greedy output:** {' '.join(out)}" in markdown(at)

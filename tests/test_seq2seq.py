@@ -340,3 +340,23 @@ def test_translation_recipe_build_is_deterministic(tmp_path, monkeypatch):
     ck = zoo.load("translation-attention", tmp_path / "a")
     assert ck.meta["recipe"]["steps"] == 3 and ck.meta["metrics"]["subset"]["sentences"] == 5
     assert evaluate_translation(ck.model, short.test_pairs(5), V, TV) == ck.meta["metrics"]["subset"]
+
+
+def test_token_accuracy_by_length_adds_up_to_the_overall_token_accuracy():
+    from seqviz import zoo
+    from seqviz.models.seq2seq import evaluate_translation, token_accuracy_by_length
+
+    for name in ("translation-attention", "translation-noattention"):
+        ck = zoo.load(name)
+        pairs = ck.task.dataset(120, 1234, split="test")
+        by = token_accuracy_by_length(ck.model, pairs, ck.vocab, ck.target_vocab)
+        overall = evaluate_translation(ck.model, pairs, ck.vocab, ck.target_vocab)["token_accuracy"]
+        # weight each bucket by its number of target tokens (+1 for <eos>) to get the overall figure back
+        tokens = {b: 0 for b in by["token_accuracy_by_length"]}
+        for p in pairs:
+            from seqviz.tasks.translation import length_bucket
+            tokens[length_bucket(len(p.source))] += len(p.target) + 1
+        total = sum(tokens.values())
+        combined = sum(acc * tokens[b] for b, acc in by["token_accuracy_by_length"].items() if acc is not None) / total
+        assert abs(combined - overall) < 1e-9
+        assert sum(by["sentences_by_length"].values()) == 120

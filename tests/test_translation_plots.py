@@ -168,3 +168,11 @@ def test_training_curve_marks_the_current_step_on_a_fixed_percent_axis():
     one = figs.training_curve([100], [0.3], 100)  # one chunk: the axis still starts at step 0
     assert one.layout.xaxis.range[0] <= 0 and one.layout.xaxis.range[1] >= 100
     assert len(figs.training_curve(steps, values, 7).data) == 1  # a step that is not recorded: no marker
+
+
+def test_length_chart_draws_any_metric_by_bucket():
+    m = {"token_accuracy_by_length": {"25+": 0.5, "3-6": 1.0}, "sentences_by_length": {"3-6": 4, "25+": 2}}
+    fig = figs.length_chart({"toy": m}, "token_accuracy_by_length", "token accuracy")
+    bar = fig.data[0]
+    assert list(bar.x) == ["3-6", "25+"] and list(bar.y) == [1.0, 0.5]
+    assert fig.layout.yaxis.title.text == "token accuracy (test sentences)" and "token accuracy" in bar.hovertemplate

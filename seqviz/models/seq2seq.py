@@ -394,6 +394,27 @@ def attention_agreement(weights: np.ndarray, alignment: list[int] | tuple[int, .
 
 
 @torch.no_grad()
+def token_accuracy_by_length(model: Seq2Seq, pairs: list, vocab, target_vocab) -> dict:
+    """Teacher-forced token accuracy (argmax = the next reference word, <eos> included) by source-length
+    bucket: {"token_accuracy_by_length": {bucket: accuracy or None}, "sentences_by_length": {bucket: n}}."""
+    from seqviz.tasks.translation import BUCKET_NAMES, TranslationTask, length_bucket
+
+    model.eval()
+    (src, tgt_in), tgt_out = TranslationTask().tensors(pairs, vocab, target_vocab)
+    steps = model._teacher_forced(model.encode(src), tgt_in)
+    right = (torch.stack([st.logits for st in steps], dim=1).argmax(-1) == tgt_out)  # (B, T)
+    real = tgt_out != IGNORE
+    counts = {name: [0, 0, 0] for name in BUCKET_NAMES}  # bucket -> [tokens right, tokens, sentences]
+    for b, pair in enumerate(pairs):
+        c = counts[length_bucket(len(pair.source))]
+        c[0] += int((right[b] & real[b]).sum())
+        c[1] += int(real[b].sum())
+        c[2] += 1
+    return {"token_accuracy_by_length": {k: (v[0] / v[1] if v[1] else None) for k, v in counts.items()},
+            "sentences_by_length": {k: v[2] for k, v in counts.items()}}
+
+
+@torch.no_grad()
 def evaluate_translation(model: Seq2Seq, pairs: list, vocab, target_vocab, chunk: int = 500) -> dict:
     """Held-out metrics for a list of translation pairs (seqviz.tasks.translation.Pair):
     exact_match (greedy output, <eos> included, equals the reference), the same by source-length

@@ -222,21 +222,22 @@ def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> go.Figure
 
 
 # -- recorded metrics --------------------------------------------------------------------------------------
-def length_chart(metrics: dict[str, dict]) -> go.Figure:
-    """Exact match by source-length bucket, one group of bars per bucket and one colour per model.
-    metrics: model label -> that checkpoint's meta["metrics"] (with "exact_match_by_length")."""
+def length_chart(metrics: dict[str, dict], key: str = "exact_match_by_length",
+                 measure: str = "exact match") -> go.Figure:
+    """A metric by source-length bucket, one group of bars per bucket and one colour per model.
+    metrics: model label -> a metrics dict holding `key` (bucket -> value) and "sentences_by_length"."""
     fig = go.Figure()
     for k, (label, m) in enumerate(metrics.items()):
-        by = m["exact_match_by_length"]  # JSON sorts the keys: put the buckets back in length order
+        by = m[key]  # JSON sorts the keys: put the buckets back in length order
         buckets = [b for b in BUCKET_NAMES if b in by] + [b for b in by if b not in BUCKET_NAMES]
         values = np.array([np.nan if by[b] is None else by[b] for b in buckets], dtype=float)
         counts = [m.get("sentences_by_length", {}).get(b, "?") for b in buckets]
         fig.add_trace(go.Bar(
             x=buckets, y=values, name=label, marker_color=OKABE_ITO[k % len(OKABE_ITO)], customdata=counts,
             text=["" if np.isnan(v) else f"{v:.0%}" for v in values], textposition="outside",
-            hovertemplate=f"{label}<br>" + "source length %{x}<br>exact match %{y:.1%} of %{customdata} sentences"
-                                           "<extra></extra>"))
+            hovertemplate=f"{label}<br>source length %{{x}}<br>{measure} %{{y:.1%}} over %{{customdata}} sentences"
+                          "<extra></extra>"))
     fig.update_xaxes(title="source sentence length (words)", type="category")
-    fig.update_yaxes(title="exact match (test sentences)", range=[0, 1.12], tickformat=".0%")
+    fig.update_yaxes(title=f"{measure} (test sentences)", range=[0, 1.12], tickformat=".0%")
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     return _layout(fig, 420)
