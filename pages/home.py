@@ -1,6 +1,6 @@
 """Home: what seqviz teaches, the learning path (links to every lesson), and how to use it in class.
 
-Library calls: ui.NAVIGATION (the same list the router uses, so a link can never point nowhere).
+Library calls: ui.app_navigation() (app.py's table, the one the router uses, so a link can never point nowhere).
 """
 
 import streamlit as st
@@ -16,7 +16,7 @@ st.markdown(
 )
 
 st.header("The learning path")
-for section, pages in ui.NAVIGATION.items():
+for section, pages in ui.app_navigation().items():
     lessons = [p for p in pages if p.url_path != "home"]
     if not lessons:
         continue

@@ -40,37 +40,20 @@ class PageSpec:
     summary: str  # one line for the home page and the README
 
 
-NAVIGATION: dict[str, list[PageSpec]] = {
-    "Start": [
-        PageSpec("pages/home.py", "Home", ":material/home:", "home",
-                 "What seqviz teaches and the learning path through the lessons."),
-    ],
-    "Recurrent networks": [
-        PageSpec("pages/rnn_basics.py", "Vanilla RNN", ":material/replay:", "rnn",
-                 "A tanh RNN that counts open brackets: every term of its update, step by step, and training live."),
-        PageSpec("pages/rnn_gates.py", "LSTM and GRU gates", ":material/tune:", "gates",
-                 "Every gate, the cell state and the hidden state of an LSTM and a GRU that remember a symbol; force gates and find units."),
-        PageSpec("pages/rnn_gradients.py", "Vanishing gradients", ":material/trending_down:", "gradients",
-                 "How far back the gradient reaches in an RNN, an LSTM and a GRU, and why: the product of Jacobians."),
-        PageSpec("pages/rnn_bidirectional.py", "Bidirectional RNN", ":material/swap_horiz:", "bidirectional",
-                 "Two cells read in opposite directions: a task that needs the future, solved only by reading backwards too."),
-        PageSpec("pages/rnn_compare.py", "Train and compare", ":material/compare_arrows:", "compare",
-                 "Train RNN, LSTM and GRU side by side on the same data and watch accuracy fall with the lag."),
-    ],
-    "Attention": [
-        PageSpec("pages/attention_basics.py", "Attention step by step", ":material/center_focus_strong:", "attention",
-                 "Queries, keys and values with real numbers: scores, scaling, softmax and the weighted sum."),
-        PageSpec("pages/attention_translation.py", "Translation with attention", ":material/translate:", "translation",
-                 "A GRU encoder-decoder translates a toy language pair: alignment heatmaps, decoding step by step, beam search."),
-    ],
-}
-
-
 DEFAULT_PAGE = "home"
 
 
+def app_navigation() -> dict[str, list[PageSpec]]:
+    """The navigation table that app.py defines: section -> pages. app.py is imported here, not run
+    (its streamlit calls sit under `if __name__ == "__main__"`); the repository root is on sys.path
+    when streamlit runs app.py and under pytest."""
+    import app
+
+    return app.NAVIGATION
+
+
 def all_pages() -> list[PageSpec]:
-    return [p for section in NAVIGATION.values() for p in section]
+    return [p for section in app_navigation().values() for p in section]
 
 
 def page_address(page: PageSpec) -> str:
@@ -78,12 +61,12 @@ def page_address(page: PageSpec) -> str:
     return "" if page.url_path == DEFAULT_PAGE else page.url_path
 
 
-def navigation():
-    """Build `st.navigation` from NAVIGATION (the home page is the default)."""
+def navigation(table: dict[str, list[PageSpec]]):
+    """Build `st.navigation` from app.py's table (the home page is the default)."""
     sections = {
         name: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.url_path == DEFAULT_PAGE)
                for p in pages]
-        for name, pages in NAVIGATION.items()
+        for name, pages in table.items()
     }
     return st.navigation(sections)
 
