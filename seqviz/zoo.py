@@ -169,24 +169,24 @@ TRANSLATION_RECIPES = {
 }
 
 
-def build_translation(name: str, directory: Path = ASSETS, log=print) -> dict:
-    """Train a translation recipe and write its checkpoint (both vocabularies) and checksums."""
-    recipe = TRANSLATION_RECIPES[name]
+def _train_and_save(name: str, recipe, directory: Path, log, evaluate_model, log_every: int,
+                    extra_meta: dict) -> dict:
+    """Train `recipe` from its seed on one thread, evaluate it, write NAME.safetensors + NAME.json and
+    update SHA256SUMS: the part every recipe shares. `evaluate_model(model) -> metrics`."""
     torch.set_num_threads(1)
     model = recipe.build_model()
     run = TrainingRun.start(model, recipe.training_batches(), lr=recipe.lr)
     start = time.perf_counter()
     for event in run.train(recipe.steps):
-        if event.step % 100 == 0:
+        if event.step % log_every == 0:
             log(f"{name}: step {event.step} loss {event.loss:.4f} ({time.perf_counter() - start:.0f} s)")
     train_seconds = time.perf_counter() - start
-    metrics = recipe.evaluate(model)
-    metrics["subset"] = recipe.evaluate(model, recipe.subset_size)
+    metrics = evaluate_model(model)
     fields = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe) if f.name not in ("task", "name", "description")}
     meta = {
         "description": recipe.description,
         "vocab": recipe.task.vocab().to_list(),
-        "target_vocab": recipe.task.target_vocab().to_list(),
+        **extra_meta,
         "class_names": recipe.task.class_names,
         "task": {"name": recipe.task.name, "params": dataclasses.asdict(recipe.task)},
         "recipe": {**fields, "optimizer": "Adam", "grad_clip": run.grad_clip},
@@ -203,6 +203,17 @@ def build_translation(name: str, directory: Path = ASSETS, log=print) -> dict:
     return metrics
 
 
+def build_translation(name: str, directory: Path = ASSETS, log=print) -> dict:
+    """Train a translation recipe and write its checkpoint (both vocabularies) and checksums."""
+    recipe = TRANSLATION_RECIPES[name]
+
+    def evaluate_model(model):
+        return {**recipe.evaluate(model), "subset": recipe.evaluate(model, recipe.subset_size)}
+
+    return _train_and_save(name, recipe, directory, log, evaluate_model, 100,
+                           {"target_vocab": recipe.task.target_vocab().to_list()})
+
+
 def build(name: str, directory: Path = ASSETS, log=print) -> dict[str, float]:
     """Train a recipe from scratch and write its checkpoint and checksums into `directory`."""
     if name in TRANSLATION_RECIPES:
@@ -210,32 +221,7 @@ def build(name: str, directory: Path = ASSETS, log=print) -> dict[str, float]:
     if name == SNAPSHOTS_NAME:
         return build_translation_snapshots(directory, log)
     recipe = RECIPES[name]
-    torch.set_num_threads(1)
-    model = recipe.build_model()
-    run = TrainingRun.start(model, recipe.training_batches(), lr=recipe.lr)
-    start = time.perf_counter()
-    for event in run.train(recipe.steps):
-        if event.step % 500 == 0:
-            log(f"{name}: step {event.step} loss {event.loss:.4f}")
-    metrics = evaluate(model, *recipe.test_data())
-    fields = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe) if f.name not in ("task", "name", "description")}
-    meta = {
-        "description": recipe.description,
-        "vocab": recipe.task.vocab().to_list(),
-        "class_names": recipe.task.class_names,
-        "task": {"name": recipe.task.name, "params": dataclasses.asdict(recipe.task)},
-        "recipe": {**fields, "optimizer": "Adam", "grad_clip": run.grad_clip},
-        "seed": recipe.seed,
-        "metrics": metrics,
-        "train_seconds": round(time.perf_counter() - start, 1),
-        "torch_version": torch.__version__,
-    }
-    paths = save_checkpoint(model, meta, directory, name)
-    sums = read_checksums(directory / CHECKSUMS.name)
-    sums.update({p.name: sha256(p) for p in paths})
-    write_checksums(directory / CHECKSUMS.name, sums)
-    log(f"{name}: {metrics} -> {', '.join(str(p) for p in paths)}")
-    return metrics
+    return _train_and_save(name, recipe, directory, log, lambda model: evaluate(model, *recipe.test_data()), 500, {})
 
 
 # -- attention across training: snapshots of the attention recipe ---------------------------------------
