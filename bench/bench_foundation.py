@@ -31,7 +31,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from browser_server import AppRuns, launch_chromium, page_address, streamlit_server  # noqa: E402
+from browser_server import AppRuns, launch_chromium, open_root_once, page_address, streamlit_server  # noqa: E402
 from seqviz import zoo  # noqa: E402
 from streamlit import logger as st_logger  # noqa: E402
 
@@ -207,18 +207,6 @@ class PeakRSS:
         self._thread.join()
 
 
-def first_session(browser, url: str) -> None:
-    """Open "/" once. A fresh server's first session runs streamlit's legacy pages/-folder navigation
-    (app.py sits next to pages/), so a lesson URL opened first gets a "Page not found" dialog, which
-    also takes the keyboard focus; later sessions are served by app.py's st.navigation."""
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    runs = AppRuns(page)
-    page.goto(url + "/")
-    runs.wait_idle(timeout_s=60)
-    ctx.close()
-
-
 def visit_and_train(browser, url: str) -> None:
     ctx = browser.new_context(viewport={"width": 1400, "height": 3000})
     page = ctx.new_page()
@@ -251,7 +239,7 @@ def main() -> None:
             with streamlit_server() as url, streamlit_server(script="app.py", cwd=ref_dir) as ref_url:
                 with PeakRSS(url.process.pid) as mem, PeakRSS(ref_url.process.pid) as ref_mem:
                     for base in (url, ref_url):
-                        first_session(browser, base)
+                        open_root_once(browser, base)
                     bench_rerun(browser, url, ref_url)
                     visit_and_train(browser, url)
                     after = mem.now()

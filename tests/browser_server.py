@@ -116,6 +116,17 @@ def page_address(spec) -> str:
     return address(spec)
 
 
+def open_root_once(browser, url: str, timeout_s: float = 60.0) -> None:
+    """Open "/" in a throwaway context and wait until its run ends: the server has then imported torch
+    and the shipped models, so later timings and page tests do not pay for the first session. (The
+    first session itself is tested separately, in test_first_session_on_a_fresh_server.)"""
+    ctx = browser.new_context()
+    runs = AppRuns(ctx.new_page())
+    runs.page.goto(url + "/")
+    runs.wait_idle(timeout_s=timeout_s)
+    ctx.close()
+
+
 def launch_chromium(playwright, **kwargs):
     """Debian's chromium, headless, with background networking off (no calls home from a classroom)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **kwargs)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from browser_server import REPO_ROOT, AppRuns, launch_chromium, page_address, streamlit_server
+from browser_server import REPO_ROOT, AppRuns, launch_chromium, open_root_once, page_address, streamlit_server
 from seqviz.ui import all_pages
 
 pytestmark = pytest.mark.browser
@@ -51,17 +51,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def warm_server(server, browser):
-    """The server after one session has opened "/".
-
-    The first session of a fresh server runs differently (see test_first_session_on_a_fresh_server),
-    so the page tests below start from a server that has served one session, whatever their order.
-    """
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    runs = AppRuns(page)
-    page.goto(server + "/")
-    runs.wait_idle(timeout_s=60)
-    ctx.close()
+    """The server after one session has opened "/", so the page tests start alike whatever their order."""
+    open_root_once(browser, server)
     return server
 
 
