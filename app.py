@@ -29,12 +29,17 @@ NAVIGATION: dict[str, list[PageSpec]] = {
         PageSpec("pages/rnn_compare.py", "Train and compare", ":material/compare_arrows:", "compare",
                  "Train RNN, LSTM and GRU side by side on the same data and watch accuracy fall with the lag."),
     ],
+    # <word embeddings section>
+    # <sentiment section>
     "Attention": [
         PageSpec("pages/attention_basics.py", "Attention step by step", ":material/center_focus_strong:", "attention",
                  "Queries, keys and values with real numbers: scores, scaling, softmax and the weighted sum."),
         PageSpec("pages/attention_translation.py", "Translation with attention", ":material/translate:", "translation",
                  "A GRU encoder-decoder translates a toy language pair: alignment heatmaps, decoding step by step, beam search."),
     ],
+    # <speech section>
+    # <transformers section>
+    # <tools section>
 }
 
 if __name__ == "__main__":  # streamlit runs this file as __main__; an import only reads the table above

@@ -20,6 +20,11 @@ build does, and record at SNAPSHOT_STEPS the greedy output and attention weights
 fixed test sentences and the exact match on the recipe's first `subset_size` test sentences: a small
 JSON the translation page plays back ("attention across training"). The last step is the recipe's
 own, so the last snapshot is the shipped model. `load_translation_snapshots` validates it.
+
+Later topics (embeddings, sentiment, transformers, speech) keep their recipes in a module of their
+own, listed in TOPIC_MODULES; each defines `BUILDS = {name: TopicBuild(description, run)}`, where
+`run(directory, log)` writes the shipped files and their checksums and returns the metrics. `list`,
+`build NAME` and `build all` serve them exactly like the recipes here.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,8 +220,31 @@ def build_translation(name: str, directory: Path = ASSETS, log=print) -> dict:
                            {"target_vocab": recipe.task.target_vocab().to_list()})
 
 
+# -- the topics' own recipes ---------------------------------------------------------------------
+TOPIC_MODULES: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopicBuild:
+    description: str                                  # one line, for `list`
+    run: Callable[[Path, Callable[[str], None]], dict]  # (directory, log) -> metrics; writes files + checksums
+
+
+def topic_builds() -> dict[str, TopicBuild]:
+    """Every topic module's BUILDS, imported on demand (the topic modules import this one)."""
+    import importlib
+
+    builds: dict[str, TopicBuild] = {}
+    for module in TOPIC_MODULES:
+        builds.update(importlib.import_module(module).BUILDS)
+    return builds
+
+
 def build(name: str, directory: Path = ASSETS, log=print) -> dict[str, float]:
     """Train a recipe from scratch and write its checkpoint and checksums into `directory`."""
+    topics = topic_builds()
+    if name in topics:
+        return topics[name].run(directory, log)
     if name in TRANSLATION_RECIPES:
         return build_translation(name, directory, log)
     if name == SNAPSHOTS_NAME:
@@ -406,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list")
     b = sub.add_parser("build")
-    b.add_argument("names", nargs="+", choices=sorted(RECIPES) + sorted(TRANSLATION_RECIPES) + [SNAPSHOTS_NAME, "all"])
+    topics = topic_builds()
+    everything = sorted(RECIPES) + sorted(TRANSLATION_RECIPES) + [SNAPSHOTS_NAME] + list(topics)
+    b.add_argument("names", nargs="+", choices=everything + ["all"])
     sub.add_parser("verify")
     c = sub.add_parser("checksum")
     c.add_argument("files", nargs="+")
@@ -415,8 +446,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in [*RECIPES.values(), *TRANSLATION_RECIPES.values()]:
             print(f"{r.name:24s} {r.description}")
         print(f"{SNAPSHOTS_NAME:24s} Attention maps and exact match of {SNAPSHOT_RECIPE} at steps {list(SNAPSHOT_STEPS)}.")
+        for name, topic in topics.items():
+            print(f"{name:24s} {topic.description}")
     elif args.cmd == "build":
-        everything = sorted(RECIPES) + sorted(TRANSLATION_RECIPES) + [SNAPSHOTS_NAME]
         for name in everything if "all" in args.names else args.names:
             build(name)
     elif args.cmd == "checksum":

@@ -1,4 +1,4 @@
-"""Import hygiene: the library (everything but seqviz.ui) imports with streamlit unimportable."""
+"""Import hygiene: the library (everything but the seqviz.ui package) imports with streamlit unimportable."""
 
 import pkgutil
 import subprocess
@@ -15,7 +15,7 @@ def _modules():
 
 
 def test_library_imports_without_streamlit():
-    modules = [m for m in _modules() if m != "seqviz.ui"]
+    modules = [m for m in _modules() if m != "seqviz.ui" and not m.startswith("seqviz.ui.")]
     assert "seqviz.models.recurrent" in modules and "seqviz.zoo" in modules
     code = ("import sys; sys.modules['streamlit'] = None\n"  # `import streamlit` now raises ImportError
             f"import importlib\nfor m in {modules!r}: importlib.import_module(m)\n"
@@ -25,8 +25,9 @@ def test_library_imports_without_streamlit():
 
 
 def test_only_ui_and_pages_import_streamlit():
+    ui = ROOT / "seqviz" / "ui"  # the streamlit seam: seqviz/ui/__init__.py and one module a topic
     offenders = [p for p in (ROOT / "seqviz").rglob("*.py")
-                 if p.name != "ui.py" and "import streamlit" in p.read_text()]
+                 if ui not in p.parents and "import streamlit" in p.read_text()]
     assert offenders == []
 
 

@@ -250,9 +250,5 @@ def serve(options: list[str]) -> None:
     from streamlit.web import cli
 
     PagesManager.uses_pages_directory = False
-    sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parent.parent / "app.py"), *options]
+    sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parents[2] / "app.py"), *options]
     cli.main()
-
-
-if __name__ == "__main__":  # python -m seqviz.ui [streamlit options]: what `make run` does
-    serve(sys.argv[1:])
