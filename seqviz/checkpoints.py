@@ -67,6 +67,17 @@ def checkpoint_bytes(model: nn.Module, meta: dict) -> tuple[bytes, str]:
     return save_safetensors(tensors), json.dumps(full, indent=2, sort_keys=True) + "\n"
 
 
+def task_meta(task, name: str, description: str) -> dict:
+    """The JSON fields that tie a checkpoint to its task (vocab, classes, task parameters), for a model
+    a learner trained on one of the app's tasks: with them the file opens again in the explorer."""
+    meta = {"name": name, "description": description, "vocab": task.vocab().to_list(),
+            "class_names": list(getattr(task, "class_names", [])),
+            "task": {"name": task.name, "params": dataclasses.asdict(task)}}
+    if hasattr(task, "target_vocab"):
+        meta["target_vocab"] = task.target_vocab().to_list()
+    return meta
+
+
 def save_checkpoint(model: nn.Module, meta: dict, directory: Path, name: str) -> list[Path]:
     weights, text = checkpoint_bytes(model, {"name": name, **meta})
     directory.mkdir(parents=True, exist_ok=True)
@@ -190,8 +201,9 @@ def _parse_task(meta: dict, vocab: Vocab, cfg, target_vocab: Vocab | None = None
         raise CheckpointError(f"The vocabulary does not match the {raw['name']!r} task's vocabulary.")
     if target_vocab is not None and (not hasattr(task, "target_vocab") or task.target_vocab() != target_vocab):
         raise CheckpointError(f"The target vocabulary does not match the {raw['name']!r} task's target vocabulary.")
-    if getattr(task, "num_classes", cfg.num_classes) != cfg.num_classes:
-        raise CheckpointError(f"The model has {cfg.num_classes} outputs but the task has {task.num_classes} classes.")
+    outputs = getattr(cfg, "num_classes", None)  # a language model's config has none: its outputs are its vocabulary
+    if outputs is not None and getattr(task, "num_classes", outputs) != outputs:
+        raise CheckpointError(f"The model has {outputs} outputs but the task has {task.num_classes} classes.")
     return task
 
 

@@ -1,0 +1,85 @@
+"""Figures for the checkpoint explorer's Hugging Face view: attention of every layer and head, one
+head enlarged, hidden-state norms through the layers, the next-token distribution. Pure builders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from seqviz.plotting import OKABE_ITO, SEQUENTIAL, _layout, token_label
+
+
+def _ticks(tokens: list[str], limit: int = 14) -> dict:
+    # Tokens repeat ("the ... the"), so axes are positions 1..T labelled with the tokens.
+    return dict(tickmode="array", tickvals=list(range(1, len(tokens) + 1)),
+                ticktext=[token_label(t)[:limit] for t in tokens])
+
+
+def head_heatmap(attention: np.ndarray, tokens: list[str], layer: int, head: int) -> go.Figure:
+    """a_ij of one head: row i (the token attending, query) over column j (the token attended to, key).
+    attention is (layers, heads, T, T); layer and head are 0-based."""
+    A = attention[layer, head]  # (T, T)
+    T = len(tokens)
+    names = np.array([[[tokens[i], i + 1, tokens[j], j + 1] for j in range(T)] for i in range(T)], dtype=object)
+    fig = go.Figure(go.Heatmap(
+        z=A, x=np.arange(1, T + 1), y=np.arange(1, T + 1), customdata=names, colorscale=SEQUENTIAL,
+        zmin=0, zmax=1, colorbar=dict(title="a<sub>ij</sub>", tickvals=[0, 0.5, 1]),
+        hovertemplate="query '%{customdata[0]}' (i = %{customdata[1]})<br>key '%{customdata[2]}' "
+                      "(j = %{customdata[3]})<br>a = %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(title="attended token j (key)", tickangle=-60, **_ticks(tokens))
+    fig.update_yaxes(title="attending token i (query)", autorange="reversed", **_ticks(tokens))
+    return _layout(fig, 240 + 22 * T, f"Layer {layer + 1}, head {head + 1}")
+
+
+def attention_grid(attention: np.ndarray, tokens: list[str]) -> go.Figure:
+    """Every layer (rows) x head (columns) as a small heatmap on the shared [0, 1] scale."""
+    L, H, T, _ = attention.shape
+    fig = make_subplots(rows=L, cols=H, horizontal_spacing=0.01, vertical_spacing=0.02,
+                        row_titles=[f"layer {l + 1}" for l in range(L)],
+                        column_titles=[f"head {h + 1}" for h in range(H)])
+    steps = np.arange(1, T + 1)
+    for l in range(L):
+        for h in range(H):
+            fig.add_trace(go.Heatmap(
+                z=attention[l, h], x=steps, y=steps, coloraxis="coloraxis",
+                hovertemplate=f"layer {l + 1}, head {h + 1}<br>query i = %{{y}}, key j = %{{x}}<br>"
+                              "a = %{z:.3f}<extra></extra>"), row=l + 1, col=h + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False, autorange="reversed")
+    fig.update_layout(coloraxis=dict(colorscale=SEQUENTIAL, cmin=0, cmax=1, colorbar=dict(title="a")))
+    side = max(60, min(140, 900 // max(H, 1)))
+    return _layout(fig, 80 + side * L, "Attention of every head: rows = queries i, columns = keys j")
+
+
+def hidden_norms_figure(norms: np.ndarray, tokens: list[str]) -> go.Figure:
+    """||h|| of every token (x) after the embeddings (layer 0) and after each layer (y)."""
+    Lp1, T = norms.shape
+    fig = go.Figure(go.Heatmap(
+        z=norms, x=np.arange(1, T + 1), y=np.arange(Lp1), colorscale=SEQUENTIAL, zmin=0,
+        colorbar=dict(title="‖h‖"),
+        hovertemplate="token j = %{x}<br>after layer %{y}<br>‖h‖ = %{z:.2f}<extra></extra>"))
+    fig.update_xaxes(title="token", tickangle=-60, **_ticks(tokens))
+    fig.update_yaxes(title="layer (0 = embeddings)", tickmode="array", tickvals=list(range(Lp1)))
+    return _layout(fig, 160 + 26 * Lp1, "Norm of the hidden state of each token through the layers")
+
+
+def next_token_bars(tokens: list[str], probs: np.ndarray) -> go.Figure:
+    """The likeliest next tokens of a causal model, as probability bars."""
+    labels = [f"{i + 1}. {token_label(t)[:16]!r}" for i, t in enumerate(tokens)]
+    fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color=OKABE_ITO[0],
+                           hovertemplate="%{y}<br>p = %{x:.4f}<extra></extra>"))
+    fig.update_xaxes(title="probability of being the next token", range=[0, 1])
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, 120 + 30 * len(tokens), "Next-token distribution (top 10)")
+
+
+def attention_frame(attention: np.ndarray, tokens: list[str]) -> pd.DataFrame:
+    """Long table behind the attention figures: layer, head, query i, key j, weight."""
+    L, H, T, _ = attention.shape
+    l, h, i, j = np.meshgrid(np.arange(L), np.arange(H), np.arange(T), np.arange(T), indexing="ij")
+    return pd.DataFrame({"layer": l.ravel() + 1, "head": h.ravel() + 1, "query_i": i.ravel() + 1,
+                         "query_token": np.array(tokens, dtype=object)[i.ravel()],
+                         "key_j": j.ravel() + 1, "key_token": np.array(tokens, dtype=object)[j.ravel()],
+                         "weight": attention.ravel()})
