@@ -1,0 +1,156 @@
+"""Figures for the speech lesson (pages/speech.py). Pure builders, no streamlit, no model.
+
+Time runs along x in seconds everywhere, so a spectrogram and the attention drawn under it line up:
+input frame t sits at t·hop/rate seconds, and encoder frame j (REDUCTION input frames) spans
+[j·R, (j+1)·R) input frames.
+
+- spectrogram_figure: log-mel x_t(m), bands labelled by their centre frequency (sequential scale, its own range);
+- alignment_figure: the spectrogram on top and α_ij (characters x time, sequential [0, 1]) below, sharing x;
+  the current decoding step outlined;
+- step_figure: at one output character i, α_ij over time (bars) and the five likeliest characters;
+- waveform_figure: the shipped low-rate waveform, for reading levels and duration;
+- cer_bars: CER per voice or per speed, held-out ones marked;
+- training_curve: CER on the snapshot subset against training step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.colors as pc
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from seqviz.plotting import OKABE_ITO, SEQUENTIAL, _layout
+
+HELD_OUT, HEARD = OKABE_ITO[1], OKABE_ITO[0]
+# magma without its first, near-black stop (that stop drew pink in the browser here): the spectrogram's own
+# sequential scale, so it never reads as attention weights (Viridis, [0, 1])
+SPECTRUM = [[k / (len(pc.sequential.Magma) - 2), c] for k, c in enumerate(pc.sequential.Magma[1:])]
+OUTLINE = "#D55E00"
+
+
+def char_label(c: str) -> str:
+    """Characters on an axis: the space made visible, specials kept short; plotly treats ticks as HTML."""
+    return {" ": "␣", "<eos>": "⟨eos⟩", "<bos>": "⟨bos⟩", "<pad>": "⟨pad⟩"}.get(c, c.replace("<", "&lt;"))
+
+
+def band_centres(n_mels: int, f_min: float, f_max: float) -> np.ndarray:
+    from seqviz.tasks.speech import hz_to_mel, mel_to_hz
+
+    return mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))[1:-1]
+
+
+def _spectrogram_trace(features: np.ndarray, frame_seconds: float, centres: np.ndarray, colorbar: dict | None = None):
+    """Fixed display range: from the floor of silence, log ε (digital silence between words), to the loudest."""
+    from seqviz.tasks.speech import LOG_FLOOR
+
+    T = features.shape[0]
+    z = np.ascontiguousarray(features.T, dtype=np.float64)  # (F, T)
+    return go.Heatmap(
+        z=z, x=(np.arange(T) + 0.5) * frame_seconds, y=np.arange(len(centres)),
+        colorscale=SPECTRUM, zmin=float(np.log(LOG_FLOOR)), zmax=max(float(z.max()), 0.0),
+        showscale=colorbar is not None, colorbar=colorbar,
+        customdata=np.repeat(np.round(centres)[:, None], T, axis=1),
+        hovertemplate="t = %{x:.2f} s<br>band %{y} (~%{customdata:.0f} Hz)<br>x = %{z:.2f}<extra></extra>")
+
+
+def _band_axis(fig, centres, row=None, col=None):
+    ticks = list(range(0, len(centres), max(1, len(centres) // 5)))
+    fig.update_yaxes(tickmode="array", tickvals=ticks, ticktext=[f"{centres[k]:.0f}" for k in ticks],
+                     title="mel band (Hz)", row=row, col=col)
+
+
+def spectrogram_figure(features: np.ndarray, frame_seconds: float, centres: np.ndarray) -> go.Figure:
+    """features (T, F) log-mel; frame_seconds = hop / rate; centres (F,) band centre frequencies."""
+    fig = go.Figure(_spectrogram_trace(features, frame_seconds, centres, dict(title="log power")))
+    _band_axis(fig, centres)
+    fig.update_xaxes(title="time (s)")
+    return _layout(fig, 300)
+
+
+def alignment_figure(features: np.ndarray, weights: np.ndarray, tokens: list[str], frame_seconds: float,
+                     reduction: int, centres: np.ndarray, step: int | None = None) -> go.Figure:
+    """Spectrogram (T, F) on top; α (L, S) below with each encoder frame drawn over the input frames it
+    covers; tokens (L,) label the rows; step (1-based) outlines that character's row."""
+    W = np.asarray(weights, dtype=float)
+    L, S = W.shape
+    if len(tokens) != L:
+        raise ValueError(f"{len(tokens)} tokens for {L} rows of weights")
+    T = features.shape[0]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                        row_heights=[0.3, 0.7])
+    fig.add_trace(_spectrogram_trace(features, frame_seconds, centres), row=1, col=1)
+    start = np.arange(S) * reduction  # first input frame of encoder frame j; the last one may cover fewer than R
+    x = (start + np.minimum(start + reduction, T)) / 2 * frame_seconds  # centre of what encoder frame j covers, s
+    custom = np.array([[f"{j * reduction * frame_seconds:.2f}-{min((j + 1) * reduction, T) * frame_seconds:.2f}"
+                        for j in range(S)]] * L)
+    fig.add_trace(go.Heatmap(
+        z=W, x=x, y=np.arange(1, L + 1), colorscale=SEQUENTIAL, zmin=0, zmax=1,
+        colorbar=dict(title="α", tickvals=[0, 0.5, 1], len=0.65, y=0.33), customdata=custom,
+        hovertemplate="character %{y}<br>encoder frame %{customdata} s<br>α = %{z:.3f}<extra></extra>"), row=2, col=1)
+    _band_axis(fig, centres, row=1, col=1)
+    fig.update_yaxes(tickmode="array", tickvals=list(range(1, L + 1)), ticktext=[char_label(t) for t in tokens],
+                     autorange="reversed", title="output character i", tickfont=dict(size=15), row=2, col=1)
+    fig.update_xaxes(title="time (s)", range=[0, T * frame_seconds], row=2, col=1)
+    if step is not None and 1 <= step <= L:
+        fig.add_shape(type="rect", x0=0, x1=T * frame_seconds, y0=step - 0.5, y1=step + 0.5,
+                      line=dict(color=OUTLINE, width=3), row=2, col=1)
+    return _layout(fig, 260 + 22 * L)
+
+
+def step_figure(weights_row: np.ndarray, frame_seconds: float, reduction: int, top_tokens: list[str],
+                top_probs: np.ndarray, step: int) -> go.Figure:
+    """Left: α_ij of character `step` over time; right: the five likeliest characters p(y_i | y_<i, x)."""
+    w = np.asarray(weights_row, dtype=float)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.7, 0.3], horizontal_spacing=0.1,
+                        subplot_titles=[f"α<sub>{step}j</sub> over time", f"p(y<sub>{step}</sub> | y<sub>&lt;{step}</sub>, x)"])
+    x = (np.arange(len(w)) + 0.5) * reduction * frame_seconds
+    fig.add_trace(go.Bar(x=x, y=w, width=reduction * frame_seconds * 0.9, marker_color=OKABE_ITO[2],
+                         hovertemplate="t = %{x:.2f} s<br>α = %{y:.3f}<extra></extra>", showlegend=False), row=1, col=1)
+    labels = [char_label(t) for t in top_tokens]
+    fig.add_trace(go.Bar(x=np.asarray(top_probs, dtype=float), y=labels, orientation="h", marker_color=OKABE_ITO[0],
+                         hovertemplate="%{y}: p = %{x:.3f}<extra></extra>", showlegend=False), row=1, col=2)
+    fig.update_yaxes(range=[0, 1], title="α", row=1, col=1)
+    fig.update_xaxes(title="time (s)", row=1, col=1)
+    fig.update_xaxes(range=[0, 1], title="probability", row=1, col=2)
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=18), row=1, col=2)
+    return _layout(fig, 300)
+
+
+def waveform_figure(wave: np.ndarray, rate: int, max_points: int = 3000) -> go.Figure:
+    """The waveform (amplitude in [-1, 1]) against time; long clips are thinned to max_points for drawing."""
+    keep = max(1, len(wave) // max_points)
+    y = np.asarray(wave[::keep], dtype=float)
+    x = np.arange(len(y)) * keep / rate
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", line=dict(color=OKABE_ITO[0], width=1),
+                               hovertemplate="t = %{x:.3f} s<br>amplitude %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(title="time (s)")
+    fig.update_yaxes(title="amplitude", range=[-1, 1])
+    return _layout(fig, 200)
+
+
+def cer_bars(groups: dict[str, dict], held_out: list[str], title: str) -> go.Figure:
+    """groups: value -> {"cer", "utterances"}; held-out values in orange, heard ones in blue."""
+    names = list(groups)
+    cer = np.array([groups[n]["cer"] for n in names], dtype=float)
+    colours = [HELD_OUT if n in held_out else HEARD for n in names]
+    counts = [groups[n]["utterances"] for n in names]
+    fig = go.Figure(go.Bar(x=[str(n) for n in names], y=cer * 100, marker_color=colours, customdata=counts,
+                           text=[f"{c:.1%}" for c in cer], textposition="outside",
+                           hovertemplate="%{x}<br>CER %{y:.2f}%<br>%{customdata} utterances<extra></extra>"))
+    fig.update_yaxes(title="CER (%)", rangemode="tozero", range=[0, max(12.0, float(cer.max()) * 130)])
+    fig.update_xaxes(title=title, type="category")
+    return _layout(fig, 320)
+
+
+def training_curve(steps: list[int], cer: list[float], current: int | None = None) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=steps, y=np.asarray(cer) * 100, mode="lines+markers", line=dict(color=OKABE_ITO[0]),
+                               hovertemplate="step %{x}<br>CER %{y:.1f}%<extra></extra>"))
+    if current is not None and current in steps:
+        k = steps.index(current)
+        fig.add_trace(go.Scatter(x=[current], y=[cer[k] * 100], mode="markers", marker=dict(size=16, color=OUTLINE),
+                                 hoverinfo="skip", showlegend=False))
+    fig.update_layout(showlegend=False)
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="CER on test subset (%)", rangemode="tozero")
+    return _layout(fig, 300)

@@ -1,0 +1,132 @@
+"""Tier 4, pages: the speech lesson under AppTest: default view, filters, stepping through decoding, beam
+width, the snapshots slider, live training in a chunk, a missing or corrupt dataset file (one sentence, the
+page and the app keep running) and junk values in a shared link."""
+
+import shutil
+
+import pytest
+
+from seqviz import zoo_speech
+from seqviz.tasks import speech
+from test_pages import assert_clean, open_page
+
+PAGE = "pages/speech.py"
+HEADERS = ["1. Pick an utterance and listen", "2. What the model hears: the log-mel spectrogram",
+           "3. The transcript, and where the speller listened", "4. Step 1: one character at a time",
+           "5. Alignment across training: from diffuse to monotonic",
+           "6. How well it hears new voices and a new speed", "7. Train it yourself"]
+
+
+def charts(at):
+    return at.get("plotly_chart")
+
+
+def test_default_view_shows_every_section():
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert not at.error and not at.warning
+    assert [h.value for h in at.header] == HEADERS
+    # spectrogram, alignment, step, snapshot alignment, snapshot curve, CER by voice and by speed
+    assert len(charts(at)) >= 7
+    latex = " ".join(l.value for l in at.latex)
+    assert r"W_f\, f_{ij}" in latex and r"c_i = \sum_j \alpha_{ij}\, h_j" in latex and r"\mathrm{CER}" in latex
+    transcript, reference = at.metric[0].value, at.metric[1].value
+    assert reference and transcript  # the shipped model transcribes the default held-out utterance
+
+
+def test_filters_narrow_the_utterances_and_an_impossible_combination_says_so():
+    at = open_page(PAGE)
+    at.segmented_control(key="sp_split").set_value("new speed").run()
+    assert_clean(at)
+    voices = at.selectbox(key="sp_voice").options
+    at.selectbox(key="sp_voice").set_value(voices[1]).run()
+    at.segmented_control(key="sp_words").set_value("3").run()
+    assert_clean(at)
+    options = at.selectbox(key="sp_utt").options
+    assert options and all(voices[1] in o and len(o.split('"')[1].split()) == 3 for o in options)
+    at.toggle(key="sp_audio").set_value(True).run()  # few utterances have sound: likely none with these filters
+    assert_clean(at)
+    if not at.get("audio"):
+        assert any("No utterance matches" in i.value for i in at.info)
+    at.segmented_control(key="sp_split").set_value("new voices").run()  # the chosen voice is not in this split
+    assert_clean(at)
+    assert at.selectbox(key="sp_voice").value in at.selectbox(key="sp_voice").options
+
+
+def test_only_utterances_with_sound_plays_one():
+    at = open_page(PAGE)
+    at.toggle(key="sp_audio").set_value(True).run()
+    assert_clean(at)
+    assert len(at.get("audio")) == 1
+    assert all("Only" not in i.value for i in at.info)
+
+
+def test_stepping_through_decoding_and_beam_search():
+    at = open_page(PAGE)
+    at.slider(key="sp_step").set_value(3).run()
+    assert_clean(at)
+    assert at.header[3].value == "4. Step 3: one character at a time"
+    at.slider(key="sp_beam").set_value(4).run()
+    assert_clean(at)
+    top = int(at.slider(key="sp_step").max)
+    at.slider(key="sp_step").set_value(top).run()
+    assert at.header[3].value == f"4. Step {top}: one character at a time"
+    at.segmented_control(key="sp_words").set_value("1").run()  # a shorter transcript clamps the step
+    assert_clean(at)
+    assert at.slider(key="sp_step").value <= at.slider(key="sp_step").max
+
+
+def test_snapshot_slider_goes_from_diffuse_to_learned():
+    at = open_page(PAGE)
+    steps = at.select_slider(key="sp_snap_step").options
+    assert steps[0] == "0" and len(steps) >= 5
+    at.select_slider(key="sp_snap_step").set_value(0).run()  # untrained: a diffuse map and a wrong transcript
+    assert_clean(at)
+    assert any("Step 0, greedy transcript" in m.value and "wrong" in m.value for m in at.markdown)
+    at.select_slider(key="sp_snap_step").set_value(int(steps[-1])).run()
+    assert_clean(at)
+    assert any(f"Step {steps[-1]}, greedy transcript" in m.value for m in at.markdown)
+    cer_last = [m for m in at.metric if m.label.startswith("CER at step")][0]
+    assert cer_last.label.startswith(f"CER at step {steps[-1]}")
+
+
+def test_training_a_chunk_keeps_the_model_in_the_session():
+    at = open_page(PAGE)
+    at.slider(key="sp_own_n").set_value(10)
+    at.radio(key="sp_own_start").set_value("the shipped model")
+    at.button(key="sp_own_train").click().run()
+    assert_clean(at)
+    run = at.session_state["sp_own"]["run"]
+    assert run.step == 10 and len(at.session_state["sp_own"]["checks"]) == 1
+    assert any("Your model:" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("broken", ["missing", "corrupt"])
+def test_a_broken_dataset_gets_one_sentence_and_the_page_keeps_running(tmp_path, monkeypatch, broken):
+    for p in speech.data_paths(zoo_speech.ASSETS):
+        shutil.copy(p, tmp_path / p.name)
+    shutil.copy(zoo_speech.ASSETS / "SHA256SUMS", tmp_path / "SHA256SUMS")
+    target = speech.data_paths(tmp_path)[0]
+    if broken == "missing":
+        target.unlink()
+    else:
+        target.write_bytes(target.read_bytes()[:3000])
+    monkeypatch.setattr(zoo_speech, "DATA_DIR", tmp_path)
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert at.title and len(at.error) == 1
+    assert ("missing" if broken == "missing" else "checksum") in at.error[0].value
+    assert "Recorded when the shipped model was trained" in " ".join(m.value for m in at.markdown)
+    home = open_page("pages/home.py")  # the rest of the app keeps working
+    assert_clean(home)
+
+
+@pytest.mark.parametrize("query", [
+    {"sp_step": "999999", "sp_beam": "abc", "sp_utt": "<script>alert(1)</script>", "sp_split": ""},
+    {"sp_voice": "nobody", "sp_speed": "1e309", "sp_words": "7", "sp_snap_step": "inf", "sp_audio": "maybe"},
+], ids=["step-beam-utt-split", "voice-speed-words-snapshot-audio"])
+def test_junk_link_values_fall_back_to_defaults(query):
+    """tests/test_url_params.py tries every bound widget alone; here several at once."""
+    at = open_page(PAGE, query)
+    assert_clean(at)
+    assert at.title and [h.value for h in at.header][:3] == HEADERS[:3]
