@@ -190,13 +190,15 @@ class RecurrentNet(nn.Module):
     W_hh = property(lambda self: self.weights()[2])
     b_hh = property(lambda self: self.weights()[3])
 
-    def hidden_states(self, x: torch.Tensor) -> torch.Tensor:
+    def hidden_states(self, x: torch.Tensor, U: torch.Tensor | None = None) -> torch.Tensor:
         """Shared by forward and trace: token ids x (B, T) -> top-layer outputs (B, T, H·dirs).
 
         Padding (id 0) only ever follows the real tokens; when a batch has any, the sequences are
         packed so the right-to-left cell starts at each text's own last token, not at the padding.
+        `U` (B, T, V), if given, replaces the one-hot inputs (attribution scales them towards 0).
         """
-        U = F.one_hot(x, self.cfg.vocab_size).float()  # (B, T, V)
+        if U is None:
+            U = F.one_hot(x, self.cfg.vocab_size).float()  # (B, T, V)
         lengths = (x != PAD_ID).sum(dim=1)  # (B,)
         padded = bool((lengths < x.size(1)).any())
         for layer in self.layers:
