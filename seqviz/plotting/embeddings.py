@@ -1,0 +1,175 @@
+"""Figures of the embedding explorer: word maps coloured by group, the similarity heatmap, side-by-side
+maps of several methods, and the tables behind them. Pure builders: numbers in, figure out; no streamlit.
+
+Colours: one colour per group, the same group always the same colour in every panel (colour-blind-safe
+Okabe-Ito first, then plotly's "Safe" set); words without a group are grey. Searched words are drawn
+larger with a black ring and always labelled. Cosine similarity is signed, so the heatmap uses the
+app's diverging scale fixed to [-1, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from seqviz.plotting import DIVERGING, FONT, OKABE_ITO
+
+UNGROUPED = "no group"
+GREY = "#9E9E9E"
+PALETTE = [c for c in OKABE_ITO if c != "#000000"] + [c for c in qualitative.Safe if c not in OKABE_ITO]
+MAX_LABELS = 300  # beyond this many points, only searched words carry a label (text hides the map)
+WEBGL_FROM = 1500  # SVG slows the browser beyond a few thousand points; WebGL draws them at once
+
+
+def group_colours(groups: Sequence[str | None]) -> dict[str, str]:
+    """group -> colour, by the groups' sorted names (so every panel agrees); UNGROUPED is grey."""
+    names = sorted({g for g in groups if g})
+    colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(names)}
+    colours[UNGROUPED] = GREY
+    return colours
+
+
+def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(height=height, font=FONT, title=title, hoverlabel=dict(font_size=16),
+                      margin=dict(l=10, r=10, t=60 if title else 20, b=10),
+                      legend=dict(title="group", itemsizing="constant", font=dict(size=14)))
+    return fig
+
+
+def _traces(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | None], colours: dict[str, str],
+            highlight: set[str], labels: bool, showlegend: bool = True) -> list:
+    """One trace per group (legend entries toggle groups), plus one for the searched words on top."""
+    n, dims = coords.shape
+    words = np.asarray(words, dtype=object)
+    group_of = np.array([g or UNGROUPED for g in groups], dtype=object)
+    show_text = labels and n <= MAX_LABELS
+    scatter = go.Scatter3d if dims == 3 else (go.Scattergl if n >= WEBGL_FROM else go.Scatter)
+    traces = []
+    for g in sorted(set(group_of), key=lambda g: (g == UNGROUPED, g)):
+        m = group_of == g
+        xyz = {k: coords[m, i] for i, k in enumerate("xyz"[:dims])}
+        traces.append(scatter(
+            **xyz, mode="markers+text" if show_text else "markers", name=g, legendgroup=g, showlegend=showlegend,
+            text=words[m], textposition="top center", textfont=dict(size=12, color="#333333"),
+            customdata=np.stack([words[m], group_of[m]], axis=1),
+            marker=dict(size=5 if dims == 3 else 9, color=colours.get(g, GREY), opacity=0.85,
+                        line=dict(width=0)),
+            hovertemplate="<b>%{customdata[0]}</b><br>group: %{customdata[1]}<br>"
+                          + "<br>".join(f"{k} = %{{{k}:.2f}}" for k in "xyz"[:dims]) + "<extra></extra>",
+        ))
+    hit = np.array([w in highlight for w in words], dtype=bool)
+    if hit.any():
+        xyz = {k: coords[hit, i] for i, k in enumerate("xyz"[:dims])}
+        traces.append(scatter(
+            **xyz, mode="markers+text", name="searched", legendgroup="searched", showlegend=showlegend,
+            text=words[hit], textposition="top center", textfont=dict(size=18, color="black"),
+            customdata=np.stack([words[hit], group_of[hit]], axis=1),
+            marker=dict(size=8 if dims == 3 else 16, color=[colours.get(g, GREY) for g in group_of[hit]],
+                        line=dict(width=3, color="black")),
+            hovertemplate="<b>%{customdata[0]}</b> (searched)<br>group: %{customdata[1]}<extra></extra>",
+        ))
+    return traces
+
+
+def word_map(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | None], axis_titles: Sequence[str],
+             highlight: Sequence[str] = (), labels: bool = True, title: str | None = None) -> go.Figure:
+    """The projected words, 2-D or 3-D (coords (N, 2|3)), one colour per group, searched words ringed."""
+    colours = group_colours(groups)
+    fig = go.Figure(_traces(np.asarray(coords), words, groups, colours, set(highlight), labels))
+    if coords.shape[1] == 3:
+        fig.update_layout(scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
+                                     zaxis_title=axis_titles[2]))
+        return _layout(fig, 700, title)
+    fig.update_xaxes(title=axis_titles[0], zeroline=False)
+    fig.update_yaxes(title=axis_titles[1], zeroline=False)
+    return _layout(fig, 620, title)
+
+
+def side_by_side(panels: Sequence[tuple[str, np.ndarray, Sequence[str], Sequence[str | None]]],
+                 highlight: Sequence[str] = (), labels: bool = False) -> go.Figure:
+    """2-D maps of several vector sets next to each other: panels = [(title, coords (N, 2), words, groups)].
+    Every panel colours a group the same way; the legend shows each group once."""
+    colours = group_colours([g for _, _, _, gs in panels for g in gs])
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, *_ in panels], horizontal_spacing=0.04)
+    for col, (_, coords, words, groups) in enumerate(panels, start=1):
+        for trace in _traces(np.asarray(coords)[:, :2], words, groups, colours, set(highlight), labels,
+                             showlegend=col == 1):
+            fig.add_trace(trace, row=1, col=col)
+    fig.update_xaxes(showticklabels=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, zeroline=False)
+    fig.update_annotations(font=dict(size=18))
+    return _layout(fig, 520)
+
+
+def similarity_heatmap(words: Sequence[str], sims: np.ndarray) -> go.Figure:
+    """Cosine similarities (n, n) of chosen words, diverging scale fixed to [-1, 1], values in the cells."""
+    n = len(words)
+    fig = go.Figure(go.Heatmap(
+        z=np.asarray(sims), x=list(words), y=list(words), colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        colorbar=dict(title="cos", tickvals=[-1, -0.5, 0, 0.5, 1]),
+        text=np.char.mod("%.2f", np.asarray(sims)), texttemplate="%{text}" if n <= 15 else None,
+        textfont=dict(size=14),
+        hovertemplate="cos(%{y}, %{x}) = %{z:.3f}<extra></extra>",
+    ))
+    fig.update_xaxes(title="word", tickangle=-45 if n > 8 else 0, tickfont=dict(size=16))
+    fig.update_yaxes(title="word", autorange="reversed", tickfont=dict(size=16))
+    return _layout(fig, 160 + 34 * max(n, 4))
+
+
+# -- the numbers behind the figures, as tables ---------------------------------------------------------
+def map_frame(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | None],
+              axis_titles: Sequence[str]) -> pd.DataFrame:
+    df = pd.DataFrame({"word": list(words), "group": [g or UNGROUPED for g in groups]})
+    for i, title in enumerate(axis_titles):
+        df[title] = np.asarray(coords)[:, i]
+    return df
+
+
+def neighbours_frame(results: Sequence[tuple[str, float]], groups: dict[str, str] | None = None) -> pd.DataFrame:
+    """[(word, cosine)] -> a table: rank, word, cosine (and group when known)."""
+    df = pd.DataFrame({"rank": range(1, len(results) + 1), "word": [w for w, _ in results],
+                       "cosine": [round(float(s), 4) for _, s in results]})
+    if groups:
+        df["group"] = [groups.get(w, UNGROUPED) for w, _ in results]
+    return df
+
+
+def similarity_frame(words: Sequence[str], sims: np.ndarray) -> pd.DataFrame:
+    df = pd.DataFrame(np.asarray(sims), columns=list(words))
+    df.insert(0, "word", list(words))
+    return df
+
+
+# -- the pretrained-vectors page: what a file holds ---------------------------------------------------------
+def vector_rows_heatmap(words: Sequence[str], rows: np.ndarray, max_dims: int = 50) -> go.Figure:
+    """The first words' vectors as numbers (words x dimensions, at most max_dims columns), on a diverging
+    scale symmetric about 0 and fixed by the largest |value| shown, so sign and size read at a glance."""
+    rows = np.asarray(rows)[:, :max_dims]
+    n, d = rows.shape
+    bound = float(np.abs(rows).max()) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=rows, x=np.arange(d), y=list(words), colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
+        colorbar=dict(title="value"),
+        hovertemplate="%{y}<br>dimension %{x}<br>value = %{z:.4f}<extra></extra>",
+    ))
+    fig.update_xaxes(title="dimension i of the vector e<sub>w</sub>")
+    fig.update_yaxes(title="word w (file order)", autorange="reversed", tickfont=dict(size=15), type="category")
+    return _layout(fig, 140 + 26 * max(n, 4))
+
+
+def norms_by_rank(norms: np.ndarray) -> go.Figure:
+    """Vector length ||e_w|| of every word against its row in the file (row 1 = the first word; word2vec,
+    GloVe and fastText write the most frequent words first)."""
+    norms = np.asarray(norms, dtype=np.float64)
+    rank = np.arange(1, len(norms) + 1)
+    scatter = go.Scattergl if len(norms) >= WEBGL_FROM else go.Scatter
+    fig = go.Figure(scatter(x=rank, y=norms, mode="markers", marker=dict(size=5, color=OKABE_ITO[0], opacity=0.6),
+                            hovertemplate="row %{x}<br>||e|| = %{y:.3f}<extra></extra>", name="words"))
+    fig.update_xaxes(title="row in the file (1 = first word)", type="log" if len(norms) > 100 else "linear")
+    fig.update_yaxes(title="vector length ||e<sub>w</sub>||", rangemode="tozero")
+    return _layout(fig, 380)
