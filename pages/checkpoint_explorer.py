@@ -17,7 +17,7 @@ from seqviz.plotting import hidden_heatmap
 from seqviz.plotting.translation import attention_heatmap
 from seqviz.ui import checkpoints as uc
 
-KINDS = ["seqviz checkpoint", "Hugging Face folder"]
+KINDS = ["seqviz checkpoint", "Word vectors", "Hugging Face folder"]
 DEFAULT_SENTENCE = "The cat sat on the mat because it was tired."
 
 st.title("Checkpoint explorer: open a model and look inside")
@@ -108,7 +108,19 @@ if kind == "seqviz checkpoint":
         st.info(f"This app opens `{arch}` checkpoints; its lesson page shows their views.")
     st.stop()
 
-# -- 2. Hugging Face folders ----------------------------------------------------------------------------
+# -- 2. word vectors: the embeddings lab's loader and explorer ----------------------------------------
+if kind == "Word vectors":
+    st.header("Word vectors")
+    st.markdown(
+        "Word vectors in GloVe text, word2vec text or binary, or fastText `.vec` format open on the "
+        "**Pretrained vectors** page: it checks the file (header counts against the file size, exactly D "
+        "finite numbers a row, repeated words), shows what was read and what was rejected, and hands the "
+        "vectors to the **Embedding explorer** (maps, neighbours, analogies).")
+    st.page_link("pages/embeddings_pretrained.py", label="Load word vectors", icon=":material/upload_file:")
+    st.page_link("pages/embeddings_explorer.py", label="Open the embedding explorer", icon=":material/explore:")
+    st.stop()
+
+# -- 3. Hugging Face folders ----------------------------------------------------------------------------
 st.header("A Hugging Face transformer folder")
 st.markdown(
     f"A folder with `config.json`, `model.safetensors` and tokenizer files, for these families only: "

@@ -133,3 +133,10 @@ def test_without_transformers_the_page_says_how_to_enable_it(monkeypatch):
     at = _hf(open_page(PAGE))
     assert_clean(at)
     assert "requirements-hf.txt" in " ".join(i.value for i in at.info)
+
+
+def test_word_vectors_lead_to_the_loader_and_the_explorer():
+    at = open_page(PAGE, {"ckpt_kind": "Word vectors"})
+    assert_clean(at)
+    links = [l.proto.page for l in at.get("page_link")]
+    assert any("embeddings_pretrained" in l for l in links) and any("embeddings_explorer" in l for l in links)
