@@ -15,6 +15,7 @@ import streamlit as st
 from seqviz import ui
 from seqviz.models import attention as attn
 from seqviz.plotting import attention as figs
+from seqviz.ui.classroom import explain, predict_then_reveal
 
 DEFAULT_TEXT = "the cat sat on the mat"
 SCORING_NAMES = {"dot": "Dot product", "scaled": "Scaled dot product", "additive": "Additive (Bahdanau)"}
@@ -22,7 +23,7 @@ TEMPERATURES = ["0.1", "0.15", "0.2", "0.3", "0.5", "0.7", "1", "1.5", "2", "3",
 D_K_CHOICES = [2, 3, 4, 8, 16]
 
 st.title("Attention step by step")
-st.markdown(
+explain(
     "Attention lets every word build its new vector from the words around it. Each word asks a question "
     "(its **query**), offers a description of itself (its **key**) and a content to hand over (its **value**). "
     "A query is compared with every key; the scores become weights that sum to 1; the output is the "
@@ -118,13 +119,15 @@ st.markdown(f"Row $i$ of $X$ is word $i$'s vector $x_i$. The projections are pla
             "learns them, here they are random.")
 left, right = st.columns([2, 3])
 with left:
-    ui.plot(figs.vectors_figure(X, words, "X"), "attention-X", matrix_frame(X, "i", "x"), key="attn_fig_x")
+    ui.plot(figs.vectors_figure(X, words, "X"), "attention-X", matrix_frame(X, "i", "x"), key="attn_fig_x",
+            caption="The input X: one row per word, one column per component of its vector (diverging scale).")
 with right:
     W = pd.DataFrame({f"{name}[r,{c}]": M[:, c - 1] for name, M in
                       (("W_Q", example.W_Q), ("W_K", example.W_K), ("W_V", example.W_V))
                       for c in range(1, M.shape[1] + 1)})
     W.insert(0, "r", range(1, cfg.d_model + 1))
-    ui.plot(figs.weights_figure(example.W_Q, example.W_K, example.W_V), "attention-weights", W, key="attn_fig_w")
+    ui.plot(figs.weights_figure(example.W_Q, example.W_K, example.W_V), "attention-weights", W, key="attn_fig_w",
+            caption="The weight matrices W_Q, W_K and W_V (rows: input components, columns: output components).")
 
 # -- 2. queries, keys, values -------------------------------------------------------------------------------
 st.header("2. Queries, keys and values")
@@ -133,7 +136,8 @@ st.markdown("Each row of $Q$, $K$ and $V$ belongs to one word: component $c$ of 
 st.latex(eq["projection"])
 qkv = pd.concat([matrix_frame(steps.Q, "i", "q"), matrix_frame(steps.K, "i", "k").iloc[:, 2:],
                  matrix_frame(steps.V, "i", "v").iloc[:, 2:]], axis=1)
-ui.plot(figs.qkv_figure(steps, words), "attention-QKV", qkv, key="attn_fig_qkv")
+ui.plot(figs.qkv_figure(steps, words), "attention-QKV", qkv, key="attn_fig_qkv",
+        caption="Q, K and V = X times W_Q, W_K, W_V: one row per word, the query, key and value vectors.")
 
 # -- 3. scores ------------------------------------------------------------------------------------------
 st.header("3. Scores: how well each key matches each query")
@@ -148,11 +152,13 @@ else:
 s1, s2 = side_by_side()
 with s1:
     ui.plot(figs.stage_figure(steps, words, "raw", i), "attention-scores", square_frame(steps.raw),
-            key="attn_fig_raw")
+            key="attn_fig_raw",
+            caption=f"Raw scores: row i (query), column j (key); query {n} outlined.")
 with s2:
     if scoring == "scaled":
         ui.plot(figs.stage_figure(steps, words, "scaled", i), "attention-scaled-scores", square_frame(steps.scaled),
-                key="attn_fig_scaled")
+                key="attn_fig_scaled",
+                caption=f"The same scores divided by √d_k = {np.sqrt(cfg.d_k):.2f}.")
     else:
         st.info(f"{SCORING_NAMES[scoring]} scoring does not divide by $\\sqrt{{d_k}}$: the next stage receives "
                 "these scores as they are. Choose *Scaled dot product* to see the division.")
@@ -177,7 +183,9 @@ with st.expander("Why divide by $\\sqrt{d_k}$?", expanded=scoring == "scaled", i
     sd = attn.dot_product_spread(d_values)
     ui.plot(figs.spread_figure(d_values, sd), "attention-sqrt-dk",
             pd.DataFrame({"d_k": d_values, "std of q.k": sd, "std of q.k / sqrt(d_k)": sd / np.sqrt(d_values)}),
-            key="attn_fig_spread")
+            key="attn_fig_spread",
+            caption="Standard deviation of q · k for random vectors against d_k (log scales), before and after "
+                    "dividing by √d_k.")
 
 # -- 4. mask and temperature -------------------------------------------------------------------------------
 st.header("4. Mask and temperature")
@@ -194,17 +202,27 @@ st.markdown("The chart of α against τ shows how the weights of the word you fo
             "is the τ you chose): near τ = 0.1 one key takes almost everything, near τ = 10 the visible keys share "
             "the weight almost equally. The scores themselves do not change, only how sharply the softmax "
             "separates them.")
+top_cold = float(attn.temperature_sweep(steps.scaled[i], steps.allowed[i], [0.1]).max())
+COLD = ["more than 0.9", "between 0.5 and 0.9", "less than 0.5"]
+predict_then_reveal(
+    "attention_q_cold", f"Cool the softmax to τ = 0.1. How much weight will query {n} (**{word_md}**) give its top key?",
+    COLD, COLD[0] if top_cold > 0.9 else COLD[1] if top_cold >= 0.5 else COLD[2],
+    lambda: st.markdown(f"At τ = 0.1 the largest weight of query {n} is **{top_cold:.3f}** (at τ = {tau:g}: "
+                        f"{steps.weights[i].max():.3f}). Dividing by a small τ multiplies the gaps between scores, "
+                        "and the softmax turns big gaps into one winner, unless two keys score almost the same."))
 t1, t2 = side_by_side()
 with t1:
     ui.plot(figs.stage_figure(steps, words, "logits", i), "attention-logits", square_frame(steps.logits),
-            key="attn_fig_logits")
+            key="attn_fig_logits",
+            caption=f"What the softmax receives, z = s / (c τ) at τ = {tau:g}; masked cells are −∞.")
 with t2:
     taus = np.geomspace(0.1, 10, 61)
     sweep = attn.temperature_sweep(steps.scaled[i], steps.allowed[i], taus)
     sweep_df = pd.DataFrame(sweep, columns=[f"alpha {n},{j} ({w})" for j, w in enumerate(words, start=1)])
     sweep_df.insert(0, "tau", taus)
     ui.plot(figs.temperature_figure(taus, sweep, words, tau, words[i]), "attention-temperature", sweep_df,
-            key="attn_fig_temp")
+            key="attn_fig_temp",
+            caption=f"Query {n}'s weight on each key against the temperature τ (log scale); dotted: τ = {tau:g}.")
 
 # -- 5. softmax ----------------------------------------------------------------------------------------
 st.header("5. Softmax: the attention weights")
@@ -212,10 +230,17 @@ st.markdown("Each row is turned into weights between 0 and 1 that sum to 1. Subt
             "value $m$ first changes nothing (it cancels in the fraction) but keeps every exponential at most 1, "
             f"as a computer does it. Query {n}:")
 st.latex(eq["softmax"])
+key_names = [f"{j}: {w}" for j, w in enumerate(words, start=1)]
+predict_then_reveal(
+    "attention_q_key", f"Which key will query {n} (**{word_md}**) give the largest weight?", key_names,
+    key_names[int(steps.weights[i].argmax())],
+    lambda: st.markdown(f"Row {n} of α: " + ", ".join(f"{name} **{a:.3f}**" for name, a in zip(key_names, steps.weights[i]))
+                        + ". The largest score wins the most weight, whatever the words mean: these vectors are made up."))
 w1, w2 = side_by_side((3, 2))
 with w1:
     ui.plot(figs.stage_figure(steps, words, "weights", i), "attention-weights-softmax", square_frame(steps.weights),
-            key="attn_fig_weights")
+            key="attn_fig_weights",
+            caption="The attention weights α after the softmax, on the fixed scale [0, 1]; every row sums to 1.")
 with w2:
     st.metric(f"Largest weight of query {n}", f"{steps.weights[i].max():.3f}",
               help="1 means the query copies one value; 1/T means it averages all of them.")
@@ -230,9 +255,10 @@ st.latex(eq["output"])
 o1, o2 = st.columns([3, 2])
 with o1:
     ui.plot(figs.vectors_figure(steps.output, words, "O"), "attention-output", matrix_frame(steps.output, "i", "o"),
-            key="attn_fig_out")
+            key="attn_fig_out",
+            caption="The output O: row i is o_i, the weighted sum of the value vectors with row i of α.")
 with o2:
-    st.markdown("$o_i$ has the size of a value vector. Because the weights are positive and sum to 1, each "
+    explain("$o_i$ has the size of a value vector. Because the weights are positive and sum to 1, each "
                 "component of $o_i$ lies between the smallest and the largest value of that component over the "
                 "keys it sees. In a transformer, $o_i$ is the word's new vector, now informed by its context; "
                 "with the causal mask, $o_1$ can only be $v_1$.")

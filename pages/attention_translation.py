@@ -21,6 +21,7 @@ from seqviz.plotting import loss_chart
 from seqviz.plotting import translation as figs
 from seqviz.tasks.translation import BUCKET_NAMES, length_bucket
 from seqviz.training import TrainingRun
+from seqviz.ui.classroom import explain, predict_then_reveal
 
 SHIPPED = {"dot product": "translation-attention", "additive": "translation-additive"}  # scoring -> checkpoint
 PLAIN = "translation-noattention"
@@ -30,7 +31,7 @@ OWN = "tr_own"  # session_state: the learner's run {"run", "label", "attention",
 CHECK_SENTENCES, CHECK_SEED = 100, 99  # held-out validation sentences scored after each chunk
 
 st.title("Translation with attention")
-st.markdown(
+explain(
     "An **encoder** reads the English-like sentence; a **decoder** writes the French-like one word by word. "
     "The toy language moves words around (adjectives follow the noun, object pronouns jump before the verb, "
     "*not* becomes *ne ... pas*), so the decoder must find the right source word at every step. With "
@@ -139,14 +140,14 @@ T = len(trace.output_tokens)
 if st.session_state.get("tr_step", 1) > T:  # a shorter sentence must not leave the slider out of range
     st.session_state["tr_step"] = T
 t = st.slider("Decoding step i (output word)", 1, T, 1, key="tr_step", bind="query-params") if T > 1 else 1
-st.caption("Row i: the weights $\\alpha_{ij}$ output word $i$ gave the source words, on the fixed scale [0, 1] "
-           "(each row sums to 1). The white outline is the step below."
-           + (" Orange open squares: the gold alignment, the source word each output word translates." if correct else ""))
 W = trace.weights[0, 0]
 heat_df = pd.DataFrame(W, columns=[f"{j + 1}:{w}" for j, w in enumerate(trace.source_tokens)])
 heat_df.insert(0, "output word", trace.output_tokens)
 ui.plot(figs.attention_heatmap(trace, pair.alignment if correct else None, t), "translation-attention",
-        heat_df, key="tr_heat")
+        heat_df, key="tr_heat",
+        caption="Where the decoder looked: row i holds the weights $\\alpha_{ij}$ output word $i$ gave the source words "
+                "(columns), on the fixed scale [0, 1] (each row sums to 1). The white outline is the step below."
+                + (" Orange open squares: the gold alignment, the source word each output word translates." if correct else ""))
 if correct:
     hits, counted = attention_agreement(W, pair.alignment)
     st.metric("Alignment agreement on this sentence (argmax of α is the gold source word)", f"{hits} / {counted}")
@@ -157,6 +158,12 @@ elif pair is not None:
 st.header(f"2. Step {t}: scores, weights, context, next word")
 prev = "<bos>" if t == 1 else trace.output_tokens[t - 2]
 j = int(W[t - 1].argmax())
+source_names = [f"{k}: {w}" for k, w in enumerate(trace.source_tokens, start=1)]
+predict_then_reveal(
+    "translation_q_look", f"Before looking below: to write output word {t}, **{trace.output_tokens[t - 1]}**, which "
+                          "source word gets the largest weight?", source_names, source_names[j],
+    lambda: st.markdown(f"$\\alpha_{{{t}j}}$: " + ", ".join(f"{name} **{a:.3f}**" for name, a in zip(source_names, W[t - 1]))
+                        + ". Usually the word it translates; a determiner or an adjective that moves may look elsewhere."))
 st.markdown(f"The decoder reads **{prev}** and updates its state $s_{{{t}}}$; $s_{{{t}}}$ scores every source "
             f"word; the softmax turns the scores into weights (largest: **{trace.source_tokens[j]}**, "
             f"$\\alpha = {W[t - 1, j]:.3f}$); the context mixes the annotations by those weights, and the "
@@ -164,16 +171,20 @@ st.markdown(f"The decoder reads **{prev}** and updates its state $s_{{{t}}}$; $s
 st.latex(rf"\alpha_{{{t}j}} = \operatorname{{softmax}}_j(e_{{{t}j}}), \qquad c_{{{t}}} = \sum_j \alpha_{{{t}j}}\, a_j")
 step_df = pd.DataFrame({"j": range(1, len(tokens) + 1), "source word": trace.source_tokens,
                         "e_ij": trace.scores[t - 1], "alpha_ij": W[t - 1]})
-ui.plot(figs.step_attention_figure(trace, t), f"translation-step-{t}", step_df, key="tr_stepfig")
+ui.plot(figs.step_attention_figure(trace, t), f"translation-step-{t}", step_df, key="tr_stepfig",
+        caption=f"Step {t}: the score $e_{{{t}j}}$ of every source word and its weight $\\alpha_{{{t}j}}$ after the softmax.")
 left, right = st.columns([3, 2])
 with left:
     vec_df = pd.DataFrame({"unit": range(cfg.hidden_size), "s_i": trace.decoder_states[t - 1],
                            "h_tilde_i": trace.attentional[t - 1]})
     vec_df = vec_df.join(pd.DataFrame({"c_i": trace.contexts[t - 1]}), how="outer")
-    ui.plot(figs.step_vectors_figure(trace, t), f"translation-vectors-{t}", vec_df, key="tr_vec")
+    ui.plot(figs.step_vectors_figure(trace, t), f"translation-vectors-{t}", vec_df, key="tr_vec",
+            caption=f"Step {t}'s vectors unit by unit: the decoder state $s_{{{t}}}$, the context $c_{{{t}}}$ and the "
+                    "attentional state, on a diverging scale.")
 with right:
     top_df = pd.DataFrame({"word": trace.top_tokens[t - 1], "p": trace.top_probs[t - 1]})
-    ui.plot(figs.top_k_figure(trace, t), f"translation-top5-{t}", top_df, key="tr_top")
+    ui.plot(figs.top_k_figure(trace, t), f"translation-top5-{t}", top_df, key="tr_top",
+            caption=f"The five likeliest output words at step {t} and their probabilities.")
 
 # -- 3. greedy against beam search -------------------------------------------------------------------------------
 st.header("3. Greedy decoding against beam search")
@@ -191,6 +202,14 @@ beam = st.slider("Beam width k", 1, MAX_BEAM, 3, key="tr_beam", bind="query-para
 if asked is not None and not 1 <= asked <= MAX_BEAM:
     st.info(f"The link asked for beam width {asked}; widths run from 1 to {MAX_BEAM}, so this uses {beam}.")
 beam_trace = ui.shipped_translation(ATTN, sentence, beam) if beam > 1 else ship
+if beam > 1:
+    same = beam_trace.output_tokens == ship.output_tokens
+    predict_then_reveal(
+        "translation_q_beam", f"Will beam search with k = {beam} choose a different translation from greedy decoding?",
+        ["yes, a different one", "no, the same"], "no, the same" if same else "yes, a different one",
+        lambda: st.markdown(f"Greedy: {' '.join(words_of(ship))} (log-probability {ship.log_prob:.4f}); beam: "
+                            f"{' '.join(words_of(beam_trace))} ({beam_trace.log_prob:.4f}). A model this sure of each "
+                            "word leaves beam search little to find."))
 b1, b2 = st.columns(2)
 b1.metric("Greedy: log-probability", f"{ship.log_prob:.4f}")
 b2.metric(f"Beam (k = {beam}): log-probability", f"{beam_trace.log_prob:.4f}")
@@ -205,7 +224,8 @@ if beam_trace.beam:
     tree_df = pd.DataFrame([{"step": s + 1, "rank": r, "word": n.token, "log_p": n.score, "parent_rank": n.parent,
                              "finished": n.finished} for s, lv in enumerate(beam_trace.beam) for r, n in enumerate(lv)])
     ui.plot(figs.beam_tree_figure(beam_trace.beam, beam_trace.output_tokens), f"translation-beam-{beam}", tree_df,
-            key="tr_beamfig")
+            key="tr_beamfig",
+            caption=f"The beam search tree at k = {beam}: hypotheses by output position and rank; orange, the chosen translation.")
 else:
     st.caption("With width 1 there is one hypothesis at every step: nothing to draw. Widen the beam.")
 
@@ -218,7 +238,8 @@ if plain is not None:
     a_col, p_col = st.columns([3, 2])
     with a_col:
         st.markdown(f"**With attention:** {' '.join(words_of(ship))}  \n{verdict(ship)}")
-        ui.plot(figs.attention_heatmap(ship), "translation-attention-side", None, key="tr_heat_side")
+        ui.plot(figs.attention_heatmap(ship), "translation-attention-side", None, key="tr_heat_side",
+                caption="The attention weights of the model with attention on this sentence (rows: output words).")
     with p_col:
         st.markdown(f"**Without attention:** {' '.join(words_of(plain_trace))}  \n{verdict(plain_trace)}")
         st.latex(r"c_i = m \quad \text{for every } i")
@@ -238,7 +259,8 @@ st.caption(f"Exact match (the whole greedy translation right) on {ckpt.meta['met
            "by source length, as recorded when the shipped models were trained.")
 len_df = pd.DataFrame([{"model": m, "length": b, "exact_match": v["exact_match_by_length"].get(b),
                         "sentences": v["sentences_by_length"].get(b)} for m, v in models.items() for b in BUCKET_NAMES])
-ui.plot(figs.length_chart(models), "translation-by-length", len_df, key="tr_len")
+ui.plot(figs.length_chart(models), "translation-by-length", len_df, key="tr_len",
+        caption="Exact match by source length, with and without attention.")
 tok = {m: ui.shipped_token_accuracy_by_length(name) for m, name in
        [("with attention", ATTN)] + ([("without attention", PLAIN)] if plain is not None else [])}
 st.caption(f"Token accuracy by source length: with the reference's previous words given (teacher forcing), how often "
@@ -247,7 +269,7 @@ st.caption(f"Token accuracy by source length: with the reference's previous word
 tok_df = pd.DataFrame([{"model": m, "length": b, "token_accuracy": v["token_accuracy_by_length"].get(b),
                         "sentences": v["sentences_by_length"].get(b)} for m, v in tok.items() for b in BUCKET_NAMES])
 ui.plot(figs.length_chart(tok, "token_accuracy_by_length", "token accuracy"), "translation-tokens-by-length",
-        tok_df, key="tr_tok_len")
+        tok_df, key="tr_tok_len", caption="Token accuracy (teacher forcing) by source length, with and without attention.")
 cols = st.columns(len(models) + 1)
 for col, (m, v) in zip(cols, models.items()):
     col.metric(f"Exact match, {m}", f"{v['exact_match']:.1%}")
@@ -286,13 +308,15 @@ if snaps is not None:
         snap_df = pd.DataFrame(rec.weights[k], columns=[f"{j + 1}:{w}" for j, w in enumerate(rec.source)])
         snap_df.insert(0, "output word", out)
         ui.plot(figs.weights_heatmap(rec.weights[k], rec.source, out, tuple(rec.alignment) if right else None),
-                f"translation-snapshot-{snap_step}", snap_df, key="tr_snap_heat")
+                f"translation-snapshot-{snap_step}", snap_df, key="tr_snap_heat",
+                caption=f"The attention weights of the shipped model's training run at step {snap_step}.")
     with h2:
         st.metric(f"Exact match at step {snap_step} ({snaps.eval_sentences} test sentences)",
                   f"{snaps.exact_match[k]:.1%}")
         ui.plot(figs.training_curve(snaps.steps, snaps.exact_match, snap_step), "translation-snapshot-curve",
-                pd.DataFrame({"step": snaps.steps, "exact_match": snaps.exact_match}), key="tr_snap_curve")
-    st.markdown("At step 0 every row is spread almost evenly over the source words (about $1/S$ each) and the "
+                pd.DataFrame({"step": snaps.steps, "exact_match": snaps.exact_match}), key="tr_snap_curve",
+                caption=f"Exact match against the training step; step {snap_step} marked.")
+    explain("At step 0 every row is spread almost evenly over the source words (about $1/S$ each) and the "
                 "untrained decoder repeats random words without stopping. By step 25-50 it writes French-shaped "
                 "sentences while still looking around vaguely; by step 100-200 each output word's weight gathers on "
                 "the source word it translates (the orange squares, drawn once the output is right) and exact match "
@@ -349,7 +373,10 @@ if own is not None:
     if run.history:
         l1, l2 = st.columns(2)
         with l1:
-            st.altair_chart(loss_chart([e.step for e in run.history], [e.loss for e in run.history]), width="stretch")
+            loss_df = pd.DataFrame({"step": [e.step for e in run.history], "loss": [e.loss for e in run.history]})
+            ui.altair_plot(loss_chart(loss_df["step"].tolist(), loss_df["loss"].tolist()), "translation-own-loss",
+                           loss_df, key="tr_own_loss",
+                           caption="Your model's training loss (cross-entropy per output word, nats) at every step.")
         with l2:
             if own["checks"]:
                 steps_done, ems = zip(*own["checks"])
@@ -357,7 +384,8 @@ if own is not None:
                           f"{ems[-1]:.1%}")
                 ui.plot(figs.training_curve(list(steps_done), list(ems), steps_done[-1],
                                             "exact match (validation sentences)"), "translation-own-curve",
-                        pd.DataFrame({"step": steps_done, "exact_match": ems}), key="tr_own_curve")
+                        pd.DataFrame({"step": steps_done, "exact_match": ems}), key="tr_own_curve",
+                        caption="Your model's exact match on the validation sentences against the training step.")
 else:
     st.caption("Nothing trained yet: press the button to start from the settings above. They are fixed once a "
                "model exists; Start over to change them.")

@@ -34,10 +34,15 @@ st.markdown(
   which will stay; then move it.
 - **Train live.** Press *Train* in a lesson and the class watches the loss fall and the views change,
   from random weights to a working model, in a few seconds.
-- **Share a view.** The address bar holds the lesson's input and step, so a link reproduces what is on
-  the screen. Students can open the same link on their laptops; each browser trains its own models
-  and nobody's training changes anyone else's view.
-- **Take the figures.** Every chart exports to PNG from its toolbar, and the numbers behind it download
-  as CSV.
+- **Share a view.** The address bar holds the lesson's input and step, and *Classroom* in the sidebar
+  shows the link to the view with a copy button, so a link reproduces what is on the screen. Students
+  can open the same link on their laptops; each browser trains its own models and nobody's training
+  changes anyone else's view.
+- **Presenter mode.** *Classroom* in the sidebar (or `presenter=1` in a link) enlarges text and figures
+  for a projector, and can hide the explanations and the code.
+- **Take the figures.** Every chart exports to PNG or SVG from its toolbar (the format is chosen under
+  *Classroom*), and the numbers behind it download as CSV.
 """
 )
+st.page_link("pages/teachers_guide.py", label="The teacher's guide: a 50-minute lesson per section",
+             icon=":material/school:")

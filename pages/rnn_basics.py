@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from seqviz import plotting, ui
+from seqviz.ui.classroom import explain, predict_then_reveal
 from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, copy_model, rnn_cell
 from seqviz.training import TrainingRun, evaluate
 
@@ -20,7 +21,7 @@ DEFAULT_TEXT = "f(a(b(c)d)e)(g)h"
 SOURCES = {"shipped": "Shipped model", "mine": "My model"}
 
 st.title("Vanilla RNN: a memory that counts")
-st.markdown(
+explain(
     "A recurrent network reads a sequence one element at a time and carries a vector, the **hidden "
     "state** $h_t$, from each step to the next. This one reads text and, after every character, says "
     "how many brackets are open. Letters and spaces change nothing, so the only way to know the depth "
@@ -75,15 +76,16 @@ else:
     steps = np.arange(1, T + 1)
 
     st.header("1. The hidden state over time")
-    st.caption("Each column is $h_t$ after reading the character under it: red positive, blue negative, "
-               "white zero, on the fixed range of tanh, [-1, 1].")
     if st.session_state.get("rnn_t", 1) > T:  # a shorter text must not leave the step slider out of range
         st.session_state["rnn_t"] = T
     t = st.slider("Step t", 1, T, 1, key="rnn_t", bind="query-params") if T > 1 else 1
     hidden_df = pd.DataFrame(trace.hidden, columns=[f"h[{j}]" for j in range(trace.hidden.shape[1])])
     hidden_df.insert(0, "character", trace.tokens)
     hidden_df.insert(0, "t", steps)
-    ui.plot(plotting.hidden_heatmap(trace, t), "rnn-hidden-state", hidden_df, key="hidden")
+    ui.plot(plotting.hidden_heatmap(trace, t), "rnn-hidden-state", hidden_df, key="hidden",
+            caption="The hidden state $h_t$ (rows: units, columns: steps) after reading the character under each "
+                    "column: red positive, blue negative, white zero, on tanh's fixed range [-1, 1]. "
+                    f"Outlined: step {t}.")
 
     st.header(f"2. Step {t}, every number")
     tok = trace.tokens[t - 1]
@@ -109,33 +111,53 @@ else:
     terms_df = pd.DataFrame({name: values[t - 1] for name, values in eq.items()})
     terms_df["h_{t-1}"], terms_df["h_t"] = trace.first.h_prev[t - 1], trace.hidden[t - 1]
     terms_df.insert(0, "unit", range(H))
-    ui.plot(plotting.step_terms_figure(trace.first, t), f"rnn-step-{t}", terms_df, key="terms")
+    ui.plot(plotting.step_terms_figure(trace.first, t), f"rnn-step-{t}", terms_df, key="terms",
+            caption=f"Step {t}, one row per unit: the four terms that add up to $a_t$, then $a_t$, "
+                    "$h_{t-1}$ and $h_t = \\tanh(a_t)$, each cell with its number.")
 
     st.header("3. What the model predicts after every step")
-    st.caption("Colour: the probability the model gives each depth after reading up to that character. "
-               "Open circles: the true depth.")
+    last = plotting.token_label(trace.tokens[-1])
+    predict_then_reveal(
+        "rnn_q_last", f"After the last character, {last!r}, which depth will the model say?",
+        trace.class_names, trace.predictions[-1],
+        lambda: st.markdown(f"It gives **{trace.predictions[-1]}** $p = {trace.probs[-1].max():.3f}$ after reading "
+                            f"all {T} characters; the true depth is {truth[-1]}. The last column of the heatmap "
+                            "below shows every depth's probability."))
     pred_df = pd.DataFrame(trace.probs, columns=trace.class_names)
     pred_df.insert(0, "true depth", truth)
     pred_df.insert(0, "character", trace.tokens)
     pred_df.insert(0, "t", steps)
-    ui.plot(plotting.prediction_heatmap(trace, truth), "rnn-predictions", pred_df, key="pred")
+    ui.plot(plotting.prediction_heatmap(trace, truth), "rnn-predictions", pred_df, key="pred",
+            caption="The probability the model gives each depth (rows) after reading up to each character "
+                    "(columns), on the fixed scale [0, 1]. Open circles: the true depth.")
     correct = sum(p == f"depth {d}" for p, d in zip(trace.predictions, truth))
     st.metric("Steps predicted correctly", f"{correct} / {T}")
 
     st.header("4. The path of the hidden state")
-    st.caption("Every $h_t$ has 16 numbers; PCA finds the two directions in which the model's states vary "
-               "most (fitted on states from the task's own texts, drawn faintly and coloured by true "
-               "depth) and draws your text's states $h_1, h_2, \\dots$ joined in order.")
     points = basis.project(trace.hidden)
     ui.plot(plotting.trajectory_figure(points, trace.tokens, basis.explained, cloud, cloud_labels, t),
             "rnn-trajectory", pd.DataFrame({"t": steps, "character": trace.tokens,
-                                            "PC1": points[:, 0], "PC2": points[:, 1]}), key="traj")
-    st.markdown("If the model counts, the states for one depth gather in one region and each bracket "
+                                            "PC1": points[:, 0], "PC2": points[:, 1]}), key="traj",
+            caption="The path of $h_t$ projected on its two principal components. Every $h_t$ has 16 numbers; PCA "
+                    "finds the two directions in which the model's states vary most (fitted on states from the "
+                    "task's own texts, drawn faintly and coloured by true depth); your text's states "
+                    "$h_1, h_2, \\dots$ are joined in order.")
+    moves = np.linalg.norm(np.diff(np.vstack([np.zeros(H), trace.hidden]), axis=0), axis=1)  # (T,) |h_t - h_{t-1}|
+    is_bracket = np.array([tok in "()" for tok in trace.tokens])
+    if is_bracket.any() and (~is_bracket).any():
+        b_move, o_move = moves[is_bracket].mean(), moves[~is_bracket].mean()
+        predict_then_reveal(
+            "rnn_q_move", "Which characters move the hidden state further: brackets, or letters and spaces?",
+            ["brackets", "letters and spaces"], "brackets" if b_move > o_move else "letters and spaces",
+            lambda: st.markdown(f"On this text the average step length $\\|h_t - h_{{t-1}}\\|$ is **{b_move:.3f}** "
+                                f"for a bracket and **{o_move:.3f}** for any other character. A counter must move "
+                                "on brackets and stay put on everything else."))
+    explain("If the model counts, the states for one depth gather in one region and each bracket "
                 "moves the path to the next region, while letters leave it nearly where it was.")
 
 # -- train your own -------------------------------------------------------------------------------
 st.header("5. Train your own")
-st.markdown("Train a fresh copy in this browser session; the shipped model stays as it is for everyone. "
+explain("Train a fresh copy in this browser session; the shipped model stays as it is for everyone. "
             "Random weights give random predictions; watch how many steps it takes until the views above "
             "show a counter.")
 c1, c2, c3, c4 = st.columns(4)
@@ -167,8 +189,9 @@ if train_clicked:
 if run is not None:
     if run.origin != origin:
         st.caption(f"Your model started from {run.origin}; press Start over to begin again from {origin}.")
-    st.altair_chart(plotting.loss_chart([e.step for e in run.history], [e.loss for e in run.history]),
-                    width="stretch")
+    loss_df = pd.DataFrame({"step": [e.step for e in run.history], "loss": [e.loss for e in run.history]})
+    ui.altair_plot(plotting.loss_chart(loss_df["step"].tolist(), loss_df["loss"].tolist()), "rnn-training-loss",
+                   loss_df, key="rnn_loss", caption="Your model's training loss (cross-entropy, nats) at every step.")
     shipped_acc = ckpt.meta["metrics"]["step_accuracy"]
     m1, m2, m3 = st.columns(3)
     m1.metric("Steps trained", f"{run.step:,}")

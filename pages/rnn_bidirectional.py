@@ -15,6 +15,7 @@ from seqviz.models.recurrent import RecurrentNet
 from seqviz.plotting import bidirectional as bp
 from seqviz.plotting import token_label
 from seqviz.tasks import FutureTask
+from seqviz.ui.classroom import explain, predict_then_reveal
 
 BI = "future-bilstm"
 ONE_WAY = {"lstm": "future-lstm", "gru": "future-gru", "rnn": "future-rnn"}
@@ -23,7 +24,7 @@ MINE = "mine: "  # prefix of a learner's model in the picker
 DEFAULT_TEXT = "abcdeabcdeabxab"
 
 st.title("Bidirectional RNN: reading the future too")
-st.markdown(
+explain(
     "Every network so far read left to right, so at step $t$ it knew $x_1, \\dots, x_t$ and nothing "
     "after. This task asks about the future: after each letter, **is there an x later in the text?** "
     "A left-to-right model can only guess. A **bidirectional** RNN runs two cells over the text: a "
@@ -40,7 +41,7 @@ st.latex(r"\overrightarrow{h}_t = \operatorname{cell}\big(x_t,\ \overrightarrow{
          r"\overleftarrow{h}_t = \operatorname{cell}\big(x_t,\ \overleftarrow{h}_{t+1}\big), \qquad "
          r"\overrightarrow{h}_0 = \overleftarrow{h}_{T+1} = 0")
 st.latex(r"y_t = \operatorname{softmax}\big(W_{hy}\,[\overrightarrow{h}_t\,;\,\overleftarrow{h}_t] + b_y\big)")
-st.markdown(
+explain(
     f"Here each cell is an LSTM with {H} units and its own weights; $[\\overrightarrow{{h}}_t ; \\overleftarrow{{h}}_t]$ "
     f"stacks the two states into one vector of {2 * H} numbers, and $W_{{hy}}$ ({task.num_classes}×{2 * H}) "
     f"turns it into scores for **{task.class_names[0]}** and **{task.class_names[1]}**. In the figures, "
@@ -98,24 +99,26 @@ st.markdown(
     f"(`{''.join(tokens[:t])}`); the backward cell has read $x_{{{t}}} \\dots x_{{{T}}}$ (`{''.join(tokens[t - 1:])}`), "
     f"starting from the end. The true tag here is **{task.class_names[truth[t - 1]]}**."
 )
-ui.plot(bp.reading_diagram(tokens, t), "bidirectional-reading", key="reading")
+ui.plot(bp.reading_diagram(tokens, t), "bidirectional-reading", key="reading",
+        caption=f"The text as a row of letters: at step {t} the forward cell has read everything to the left of the "
+                "box and the box, the backward cell everything to its right and the box.")
 
 st.header("1. Two cells, two directions")
-st.caption("Each column is a state after the cell has read the character under it, red positive, blue "
-           "negative, on tanh's fixed range [-1, 1]. The backward cell's states are drawn in time order "
-           "too, although it computed the last column first.")
 states = bp.states_table(trace)
-ui.plot(bp.direction_heatmaps(trace, t), "bidirectional-directions", states, key="directions")
-st.markdown(
+ui.plot(bp.direction_heatmaps(trace, t), "bidirectional-directions", states, key="directions",
+        caption="The forward states h→ (top) and the backward states h← (bottom): each column is a state after the cell "
+                "has read the character under it, red positive, blue negative, on tanh's fixed range [-1, 1]. The "
+                "backward cell's states are drawn in time order too, although it computed the last column first.")
+explain(
     "Look for units of h← that switch when the backward cell passes an x: to its left, every state "
     "carries \"an x is ahead\". The forward cell sees the x only after it has passed, too late for "
     "the positions before it."
 )
 
 st.header("2. What the read-out sees: the concatenation")
-st.caption(f"The two states stacked at every position: rows 0-{H - 1} are h→, rows {H}-{2 * H - 1} are h←. "
-           "Nothing mixes them before the read-out.")
-ui.plot(bp.concat_heatmap(trace, t), "bidirectional-concat", states, key="concat")
+ui.plot(bp.concat_heatmap(trace, t), "bidirectional-concat", states, key="concat",
+        caption=f"The two states stacked at every position: rows 0-{H - 1} are h→, rows {H}-{2 * H - 1} are h←. "
+                "Nothing mixes them before the read-out.")
 W_hy, b_y = (p.detach().numpy() for p in (ckpt.model.head.weight, ckpt.model.head.bias))
 split = bp.readout_split(trace.output, W_hy, b_y)
 st.markdown(
@@ -126,8 +129,18 @@ st.markdown(
 )
 st.latex(r"\text{score}_t = (w_1 - w_0)_{\rightarrow} \cdot \overrightarrow{h}_t + (w_1 - w_0)_{\leftarrow} "
          r"\cdot \overleftarrow{h}_t + (b_1 - b_0)")
+first = {"h→ (forward)": float(split["forward"][0]), "h← (backward)": float(split["backward"][0])}
+louder = max(first, key=lambda k: abs(first[k]))
+predict_then_reveal(
+    "bidirectional_q_first", "At the first letter, which half of the state decides the score for "
+                             f"**{task.class_names[1]}**: h→ or h←?", list(first), louder,
+    lambda: st.markdown(f"At $t = 1$: {first['h→ (forward)']:+.2f} from h→, {first['h← (backward)']:+.2f} from h← "
+                        f"(bias {float(split['bias'][0]):+.2f}). h→ has read one letter; h← has read the whole text, so it "
+                        "already knows whether an x is ahead."))
 split_df = states[["t", "character"]].assign(**{k: v for k, v in split.items()})
 ui.plot(bp.readout_split_figure(split, tokens, t, task.class_names[1]), "bidirectional-readout", split_df,
+        caption=f"The score for {task.class_names[1]} at every step, split into the part from h→, the part from h← "
+                "and the bias; diamonds: the total score (above 0 the model says yes).",
         key="readout")
 v = {k: float(a[t - 1]) for k, a in split.items()}
 st.markdown(f"At $t = {t}$: {v['forward']:+.2f} from h→, {v['backward']:+.2f} from h←, {v['bias']:+.2f} "
@@ -135,15 +148,23 @@ st.markdown(f"At $t = {t}$: {v['forward']:+.2f} from h→, {v['backward']:+.2f} 
 
 st.header("3. Both directions against one")
 models = {"bidirectional LSTM": trace, other_name: other_trace}
-st.caption("The probability each model gives to \"x ahead\" after every letter. Open squares: the true tag "
-           "(1 = an x is still to come). The shaded band is where a model says yes.")
+right_counts = {name: int((tr.probs.argmax(axis=1) == np.asarray(truth)).sum()) for name, tr in models.items()}
+both_names = list(models)
+winner = ("both the same" if right_counts[both_names[0]] == right_counts[both_names[1]]
+          else max(right_counts, key=right_counts.get))
+predict_then_reveal(
+    "bidirectional_q_right", "On this text, which model tags more positions right?", [*both_names, "both the same"],
+    winner, lambda: st.markdown(", ".join(f"{name}: **{k} / {T}**" for name, k in right_counts.items())
+                                + " positions right (the metrics below the figure)."))
 ui.plot(bp.comparison_figure(models, tokens, truth, t), "bidirectional-compare",
-        bp.comparison_table(models, tokens, truth), key="compare")
+        bp.comparison_table(models, tokens, truth), key="compare",
+        caption="The probability each model gives to \"x ahead\" after every letter. Open squares: the true tag "
+                "(1 = an x is still to come). The shaded band is where a model says yes.")
 c1, c2 = st.columns(2)
 for col, (name, tr) in zip((c1, c2), models.items()):
     right_steps = int((tr.probs.argmax(axis=1) == np.asarray(truth)).sum())
     col.metric(f"{name}: positions right", f"{right_steps} / {T}")
-st.markdown(
+explain(
     f"The one-directional model's guess drifts down as the text goes on (fewer letters left, so less "
     "chance of an x), whatever the letters are. The bidirectional model is sure from the first letter: "
     "its backward cell has already read the whole text. Try a text with no x at all, or an x at the very "

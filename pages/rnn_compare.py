@@ -18,6 +18,7 @@ from seqviz.compare import (ARCHS, CHANCE, GATE_BIAS, HIDDEN_RANGE, LABELS, LAG_
                             Comparison, Settings, SharedBatches, SweepError, build_model)
 from seqviz.plotting import compare as figures
 from seqviz.tasks import RecallTask
+from seqviz.ui.classroom import explain, predict_then_reveal
 
 TIME_LIMIT_S = 60  # a chunk or a live sweep the estimate puts above this is refused
 SWEEP_HARD_STOP_S = 90  # a live sweep stops here even if the estimate was too low (a busy server)
@@ -26,7 +27,7 @@ SWEEP_LAGS = [1, 5, 10, 15, 20, 30, 45, 60, 80, 100]
 SWEEP_STEPS = [100, 200, 300, 400, 600, 800, 1000]
 
 st.title("Train and compare: how long can each cell remember?")
-st.markdown(
+explain(
     "The **recall task**: a text starts with one of 8 symbols a-h, then a number of random digits, the "
     "**lag**, follows; after the last digit the model must name the first symbol. The digits carry no "
     "information, so the symbol has to survive `lag` updates of the state. Guessing is right 1 time in 8 "
@@ -39,7 +40,7 @@ st.latex(r"\text{LSTM:}\quad c_t = f_t \odot c_{t-1} + i_t \odot g_t, \qquad "
          r"f_t = \sigma\left(W_{if}\,x_t + b_{if} + W_{hf}\,h_{t-1} + b_{hf}\right)")
 st.latex(r"\text{GRU:}\quad h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}, \qquad "
          r"z_t = \sigma\left(W_{iz}\,x_t + b_{iz} + W_{hz}\,h_{t-1} + b_{hz}\right)")
-st.markdown(
+explain(
     "The RNN multiplies its state by $W_{hh}$ and squashes it with tanh at every step, so after many "
     "steps little of the first symbol is left, and the gradient that should teach it to keep the symbol "
     "shrinks the same way. The LSTM's cell state and the GRU's state have a second path: with $f_t \\approx 1$ "
@@ -78,7 +79,7 @@ def tex_number(x: float) -> str:
 
 
 keep_default, keep_bias = 0.5 ** lag, (1 / (1 + math.exp(-GATE_BIAS))) ** lag
-st.markdown(
+explain(
     f"PyTorch starts every bias near 0, so at first $f_t \\approx \\sigma(0) = 0.5$: after a lag of {lag} a "
     f"memory, and the gradient flowing back to it, is scaled by about $0.5^{{{lag}}} \\approx {tex_number(keep_default)}$, "
     "and the first batches teach the gate nothing. With the box ticked, the input bias of the forget gate "
@@ -168,11 +169,13 @@ else:
     register(comp)  # also after an interrupted chunk
     loss_df, eval_df = compare.loss_frame(comp), compare.eval_frame(comp)
     with loss_slot.container():
-        ui.plot(figures.loss_curves_figure(loss_df), "compare-loss", loss_df, key="loss")
+        ui.plot(figures.loss_curves_figure(loss_df), "compare-loss", loss_df, key="loss",
+                caption="Training loss of each model against the step (nats): bold the mean of the last 20 batches, "
+                        "faint each batch.")
     with acc_slot.container():
-        ui.plot(figures.accuracy_curves_figure(eval_df), "compare-accuracy", eval_df, key="accuracy")
-    st.caption("Left: the training loss, bold the mean of the last 20 batches, faint each batch. Right: "
-               "accuracy on the held-out texts, measured every 25-50 steps. Dashed grey: guessing.")
+        ui.plot(figures.accuracy_curves_figure(eval_df), "compare-accuracy", eval_df, key="accuracy",
+                caption="Accuracy of each model on the held-out texts against the step, measured every 25-50 steps. "
+                        "Dashed grey: guessing.")
     cols = st.columns(len(comp.archs))
     for col, arch in zip(cols, comp.archs):
         last = comp.evals[arch][-1]
@@ -196,6 +199,22 @@ frames = ([compare.sweep_frame(shipped, "shipped")] if shipped else []) + [
     compare.sweep_frame(s, f"yours {k}") for k, s in enumerate(live, start=1)]
 frames = [f for f in frames if len(f)]
 if shipped:
+    rnn_lags = sorted({p.lag for p in shipped.points if p.arch == "rnn"})
+    rnn_reach = compare.solved_up_to(shipped, "rnn")
+    predict_then_reveal(
+        "compare_q_rnn", f"After {shipped.steps:,} steps, up to which lag does the vanilla RNN reach 99% held-out accuracy?",
+        [f"lag {g}" for g in rnn_lags] + ["none"], f"lag {rnn_reach}" if rnn_reach else "none",
+        lambda: st.markdown("The vanilla RNN in the shipped sweep: " + ", ".join(
+            f"lag {p.lag} **{p.accuracy:.0%}**" for p in sorted(shipped.points, key=lambda p: p.lag) if p.arch == "rnn")
+            + f" (chance {CHANCE:.1%})."))
+    top_lag = max(p.lag for p in shipped.points)
+    at_top = {LABELS[p.arch]: p.accuracy for p in shipped.points if p.lag == top_lag}
+    predict_then_reveal(
+        "compare_q_longest", f"At the longest lag of the sweep, {top_lag}, which architecture remembers best?",
+        list(at_top), max(at_top, key=at_top.get),
+        lambda: st.markdown(f"Held-out accuracy at lag {top_lag}: " + ", ".join(
+            f"{name} **{acc:.1%}**" for name, acc in at_top.items()) + "."))
+if shipped:
     reach = {a: compare.solved_up_to(shipped, a) for a in ARCHS}
     said = "; ".join(f"{LABELS[a]} " + (f"up to lag {reach[a]}" if reach[a] else "at no lag tried") for a in ARCHS)
     st.markdown(
@@ -205,15 +224,16 @@ if shipped:
     )
 if frames:
     sweep_df = pd.concat(frames, ignore_index=True)
-    ui.plot(figures.lag_sweep_figure(sweep_df), "compare-lag-sweep", sweep_df, key="sweep")
-    st.caption("Solid lines and filled markers: the shipped sweep. Dotted lines and open markers: your live runs, "
-               "in the same colours. Hover a point for its settings. Dashed grey: guessing.")
+    ui.plot(figures.lag_sweep_figure(sweep_df), "compare-lag-sweep", sweep_df, key="sweep",
+            caption="Held-out accuracy against the lag for each architecture. Solid lines and filled markers: the "
+                    "shipped sweep. Dotted lines and open markers: your live runs, in the same colours. Hover a point "
+                    "for its settings. Dashed grey: guessing.")
     for k, s in enumerate(live, start=1):
         st.caption(f"Yours {k}: {', '.join(LABELS[a] for a in ARCHS if any(p.arch == a for p in s.points))}, "
                    f"{compare.describe(s.settings, s.steps)}.")
 
 st.subheader("Run part of the sweep yourself")
-st.markdown("A live sweep trains the architectures and settings chosen in section 1 (lag aside) at each lag you "
+explain("A live sweep trains the architectures and settings chosen in section 1 (lag aside) at each lag you "
             "pick, side by side on the same batches. Untick *remember by default* to see what the gate-bias "
             "initialisation buys the LSTM and the GRU.")
 s1, s2 = st.columns([2, 1])

@@ -17,6 +17,7 @@ import streamlit as st
 from seqviz import analysis, ui, zoo
 from seqviz.models.recurrent import Intervention, gru_cell, lstm_cell
 from seqviz.plotting import gates as gp
+from seqviz.ui.classroom import explain, predict_then_reveal
 
 SHIPPED = {"recall-lstm": "Shipped LSTM", "recall-gru": "Shipped GRU"}
 LAG = zoo.RECIPES["recall-lstm"].task.lag
@@ -40,7 +41,7 @@ h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
 }
 
 st.title("LSTM and GRU: gates that decide what to keep")
-st.markdown(
+explain(
     f"The **recall task**: a text starts with one of 8 symbols a-h, then {LAG} random digits follow; after "
     "the last digit the model must name the first symbol. Chance is 1 in 8 (12.5%). The digits carry no "
     "information, so the symbol must survive every step in the state. A vanilla RNN rewrites its whole "
@@ -109,17 +110,26 @@ else:
     c1, c2 = st.columns([1, 3])
     unit = c1.selectbox("Unit j", list(range(H)), key="gates_unit", bind="query-params")
     t = c2.slider("Step t", 1, T, key="gates_t", bind="query-params") if T > 1 else 1  # starts at 1
-    st.caption("Columns are steps (the character read), rows are units. Gates squashed by σ use the fixed [0, 1] "
-               "scale; the tanh candidate and $h_t$ the fixed [-1, 1] scale (red positive, blue negative)"
-               + (", and $c_t$, which can grow past 1, a symmetric range fixed for this text" if cfg.cell == "lstm" else "")
-               + f". Black outline: step {t}; orange: unit {unit}.")
-    ui.plot(gp.gates_grid(cell, tokens, t, unit), f"gates-{cfg.cell}", gp.gates_frame(cell, tokens), key="grid")
+    sigmoid_gates = [g for g in cell.gate_names if g in ("i", "f", "o", "r", "z")]
+    after_symbol = {g: float(cell.gates[g][1:].mean()) for g in sigmoid_gates}  # steps 2..T: the digits
+    open_gate = max(after_symbol, key=after_symbol.get)
+    predict_then_reveal(
+        "gates_q_open", "Over the digits after the symbol, which gate stays the most open (closest to 1) on average?",
+        [f"${g}_t$" for g in sigmoid_gates], f"${open_gate}_t$",
+        lambda: st.markdown("Mean over steps 2 to T and all units: " + ", ".join(
+            f"${g}_t$ **{v:.3f}**" for g, v in after_symbol.items()) + f". An open ${gate}_t$ keeps the old state."))
+    ui.plot(gp.gates_grid(cell, tokens, t, unit), f"gates-{cfg.cell}", gp.gates_frame(cell, tokens), key="grid",
+            caption="Every gate and state of the first layer over time: columns are steps (the character read), rows "
+                    "are units. Gates squashed by σ use the fixed [0, 1] scale; the tanh candidate and $h_t$ the fixed "
+                    "[-1, 1] scale (red positive, blue negative)"
+                    + (", and $c_t$, which can grow past 1, a symmetric range fixed for this text" if cfg.cell == "lstm" else "")
+                    + f". Black outline: step {t}; orange: unit {unit}.")
     if cfg.cell == "lstm":
-        st.markdown("Look at $f_t$ (in the shipped LSTM, close to 1 almost everywhere): where $f_t \\approx 1$, "
+        explain("Look at $f_t$ (in the shipped LSTM, close to 1 almost everywhere): where $f_t \\approx 1$, "
                     "$c_t \\approx c_{t-1}$ plus a little, so what step 1 wrote stays in $c_t$ to the end, and $c_t$ "
                     "keeps growing; $o_t$ decides how much of it shows in $h_t$.")
     else:
-        st.markdown("Look at $z_t$ (in the shipped GRU, close to 1 on many units after the first steps): where "
+        explain("Look at $z_t$ (in the shipped GRU, close to 1 on many units after the first steps): where "
                     "$z_t \\approx 1$, $h_t \\approx h_{t-1}$, so the digits barely change what the first symbol wrote.")
 
     st.header("2. The answer")
@@ -129,18 +139,21 @@ else:
     a1, a2 = st.columns([2, 3]) if trace.step_probs is not None else (st.container(), None)
     with a1:
         ui.plot(gp.answer_bars({"p": p}, task.class_names, truth), "gates-answer",
-                pd.DataFrame({"symbol": task.class_names, "p": p}), key="answer")
+                pd.DataFrame({"symbol": task.class_names, "p": p}), key="answer",
+                caption=f"The model's probability for each symbol after the whole text; orange: the true symbol, {text[0]}.")
     if a2 is not None:
         with a2:
-            st.caption("If the text ended after step t, what would the model answer? (orange: the true symbol)")
             step_df = pd.DataFrame(trace.step_probs, columns=task.class_names)
             step_df.insert(0, "character", tokens)
             step_df.insert(0, "t", range(1, T + 1))
-            ui.plot(gp.step_probs_figure(trace, truth), "gates-answer-over-time", step_df, key="step-probs")
+            ui.plot(gp.step_probs_figure(trace, truth), "gates-answer-over-time", step_df, key="step-probs",
+                    caption="If the text ended after step t, what would the model answer? Each symbol's "
+                            "probability at every step (orange: the true symbol).")
 
     st.header(f"3. Unit {unit} at step {t}, every number")
     ui.plot(gp.unit_lines(cell, tokens, unit, t), f"gates-unit-{unit}",
-            (df := gp.gates_frame(cell, tokens))[df["unit"] == unit], key="unit")
+            (df := gp.gates_frame(cell, tokens))[df["unit"] == unit], key="unit",
+            caption=f"Unit {unit}: each gate and state over time as a line, step {t} marked.")
     st.markdown(f"At $t = {t}$ the model reads **{gp.token_label(tokens[t - 1])!r}**. Each gate adds four terms "
                 "for this unit and squashes the sum; the state update then mixes old and new.")
     for name in cell.gate_names:
@@ -163,6 +176,14 @@ else:
 for key in ("gates_force", "gates_zero"):  # a smaller model must not keep unit numbers it lacks
     if any(u >= H for u in st.session_state.get(key, [])):
         st.session_state[key] = [u for u in st.session_state[key] if u < H]
+if trace is not None:
+    forced_all = trace_of(text, Intervention(gate=gate, gate_units=tuple(range(H)), gate_value=0.0))
+    kept = forced_all.predictions[0] == text[0]
+    predict_then_reveal(
+        "gates_q_force", f"Force ${gate}_t = 0$ on every unit at every step. Will the model still name the first "
+                         f"symbol, **{text[0]}**?", ["yes", "no"], "yes" if kept else "no",
+        lambda: st.markdown(f"With ${gate}_t = 0$ everywhere the model answers **{forced_all.predictions[0]}**, "
+                            f"$p({text[0]}) = {forced_all.probs[truth]:.3f}$ (as trained: {p[truth]:.3f}; chance 0.125)."))
 ui.drop_unusable_link_values("gates_value")
 i1, i2, i3 = st.columns([3, 1, 3], vertical_alignment="bottom")
 forced = i1.multiselect(f"Force ${gate}_t$ of these units", list(range(H)), key="gates_force", bind="query-params")
@@ -183,15 +204,17 @@ else:
               delta_arrow="off")
     both = {"as trained": p, "with the intervention": after.probs}
     ui.plot(gp.answer_bars(both, task.class_names, truth), "gates-intervention-answer",
-            pd.DataFrame({"symbol": task.class_names, **both}), key="iv-answer")
+            pd.DataFrame({"symbol": task.class_names, **both}), key="iv-answer",
+            caption="Each symbol's probability as trained and with the intervention; orange: the true symbol.")
     state = "c" if cfg.cell == "lstm" else "h"
     before_s, after_s = (cell.cell, after.first.cell) if state == "c" else (cell.hidden, after.first.hidden)
-    st.caption(f"The {gp.STATE_INFO[state]} ${state}_t$ before and after, on one colour range; orange ▶ marks the units you changed.")
     ui.plot(gp.state_before_after(cell, after.first, tokens, state, tuple(sorted({*forced, *zeroed}))),
             "gates-intervention-state", pd.DataFrame({
                 "t": np.repeat(np.arange(1, T + 1), H), "character": np.repeat(tokens, H), "unit": np.tile(np.arange(H), T),
                 f"{state} as trained": before_s.reshape(-1), f"{state} with the intervention": after_s.reshape(-1)}),
-            key="iv-state")
+            key="iv-state",
+            caption=f"The {gp.STATE_INFO[state]} ${state}_t$ before and after the intervention, on one colour range; "
+                    "orange ▶ marks the units you changed.")
 
 # -- unit finder -----------------------------------------------------------------------------------
 if trace is not None:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from seqviz import gradients as G
 from seqviz import ui, zoo
+from seqviz.ui.classroom import explain, predict_then_reveal
 from seqviz.plotting import gradients as plots
 
 NAMES = {cell: f"recall-{cell}" for cell in G.ARCHS}
@@ -45,14 +46,14 @@ if any(c is None for c in ckpts.values()):
     st.stop()
 task, vocab = ckpts["rnn"].task, ckpts["rnn"].vocab
 initial = {cell: G.initial_model(zoo.RECIPES[name]) for cell, name in NAMES.items()}
-st.markdown(
+explain(
     f"Each text starts with a symbol a-h, then {task.lag} digits follow; after the last character the model "
     "must name the first symbol. The loss $L$ is computed only there, at step $T$. Training can change how "
     "the model reads $x_1$ only through $\\partial L / \\partial h_1$, and the chain rule carries the "
     "gradient back one step at a time:")
 st.latex(r"\frac{\partial L}{\partial h_{t}} = \left(\frac{\partial h_{t+1}}{\partial h_{t}}\right)^{\!\top}"
          r"\frac{\partial L}{\partial h_{t+1}}, \qquad t = T-1, \dots, 1")
-st.markdown("If every factor shrinks the vector, almost nothing reaches the first symbol: the gradient "
+explain("If every factor shrinks the vector, almost nothing reaches the first symbol: the gradient "
             "*vanishes*, and the weights get no signal about what to remember. If every factor stretches it, "
             "it *explodes*.")
 
@@ -81,13 +82,20 @@ st.header("1. The gradient at every step")
 curves = {G.STAGES[s]: {G.ARCHS[c]: m.grad_norms_through_time(ids, target) for c, m in ms.items()}
           for s, ms in models.items()}
 relative = st.toggle("Divide by the gradient at the last step", key="grad_relative", bind="query-params")
-st.caption(f"Each point is the length of the vector ∂L/∂h_t for the first layer's state after reading the "
-           f"character under it, on a log scale: 10⁻⁶ is a millionth of 1. The loss is "
-           f"the cross-entropy for the right answer, '{text[0]}'.")
-ui.plot(plots.gradient_curves_figure(tokens, curves, relative), "gradient-norms",
-        G.curves_table(tokens, curves), key="curves")
 reach = {s: {name: G.reach(n) for name, n in by.items()} for s, by in curves.items()}
 init, trained = reach[G.STAGES["init"]], reach[G.STAGES["trained"]]
+best_init = max(init, key=lambda name: init[name].ratio)
+predict_then_reveal(
+    "gradients_q_reach", "At initialisation, before any training, which model's gradient reaches the first symbol "
+                         "with the largest share of the gradient at the end?", list(init), best_init,
+    lambda: st.markdown("$\\|\\partial L/\\partial h_1\\| / \\|\\partial L/\\partial h_T\\|$ at initialisation: "
+                        + listed(init, "ratio") + ". Read it off the curves below, at the left end."))
+ui.plot(plots.gradient_curves_figure(tokens, curves, relative), "gradient-norms",
+        G.curves_table(tokens, curves), key="curves",
+        caption=f"The gradient norm ‖∂L/∂h_t‖ at every step for the RNN, the LSTM and the GRU, at initialisation and "
+                f"trained: each point is the length of the vector for the first layer's state after reading the "
+                f"character under it, on a log scale (10⁻⁶ is a millionth of 1). The loss is the cross-entropy for "
+                f"the right answer, '{text[0]}'.")
 accuracy = {G.ARCHS[c]: ck.meta["metrics"]["accuracy"] for c, ck in ckpts.items()}
 
 
@@ -125,7 +133,7 @@ st.markdown(
 
 # -- 2. the vanilla RNN's W_hh, scaled --------------------------------------------------------------
 st.header("2. Scale the vanilla RNN's recurrent weights")
-st.markdown("Multiply $W_{hh}$ by a factor $s$ (on a copy of the model) and watch the gradient. "
+explain("Multiply $W_{hh}$ by a factor $s$ (on a copy of the model) and watch the gradient. "
             "The spectral radius $\\rho(W_{hh})$, the largest $|\\lambda|$ of its eigenvalues, says how "
             "much repeated multiplication by $W_{hh}$ stretches a vector in the long run.")
 ui.drop_unusable_link_values("grad_base")
@@ -134,6 +142,14 @@ base = c1.segmented_control("Scale the RNN", list(G.STAGES), format_func=G.STAGE
                             key="grad_base", bind="query-params", required=True)
 factor = c2.select_slider("Factor s that multiplies W_hh", SCALES, 1.0, key="grad_scale", bind="query-params",
                           format_func=lambda s: f"{s:g}")  # also the URL's value: ?grad_scale=2
+doubled = G.reach(G.chain_rule_norms(G.rnn_jacobians(G.scale_recurrent(models[base]["rnn"], 2.0), ids, target)))
+doubled_verdict = "it vanishes" if doubled.per_step < 0.9 else "it explodes" if doubled.per_step > 1.1 else "it is roughly kept"
+predict_then_reveal(
+    "gradients_q_double", f"Double $W_{{hh}}$ of the vanilla RNN ({G.STAGES[base]}), s = 2. What happens to the gradient on "
+                          "its way back?", ["it vanishes", "it is roughly kept", "it explodes"], doubled_verdict,
+    lambda: st.markdown(f"At s = 2 each step back multiplies the gradient by **{doubled.per_step:.3f}** on average, and "
+                        f"$\\|\\partial L/\\partial h_1\\| / \\|\\partial L/\\partial h_T\\| = {doubled.ratio:.2e}$. "
+                        "Set the factor to 2 below to see the whole curve; tanh's slope $1 - h_t^2 \\le 1$ holds it back."))
 rnn = G.scale_recurrent(models[base]["rnn"], factor)
 norms = rnn.grad_norms_through_time(ids, target)
 rho, rho1 = rnn.spectral_radius(), models[base]["rnn"].spectral_radius()
@@ -146,7 +162,9 @@ m2.metric("‖∂L/∂h_1‖ / ‖∂L/∂h_T‖", f"{r.ratio:.2e}")
 m3.metric("Average factor per step back", f"{r.per_step:.3f}",  # short: a longer label is cut off on a laptop
           help="The geometric mean of the factors by which each step back scales the gradient.")
 ui.plot(plots.scaled_rnn_figure(tokens, norms, curves[G.STAGES[base]]["Vanilla RNN"], factor, rho, rho1),
-        "gradient-scaled-rnn", G.curves_table(tokens, {f"W_hh x {factor:g}": {"Vanilla RNN": norms}}), key="scaled")
+        "gradient-scaled-rnn", G.curves_table(tokens, {f"W_hh x {factor:g}": {"Vanilla RNN": norms}}), key="scaled",
+        caption=f"The vanilla RNN's gradient norm at every step with $W_{{hh}}$ multiplied by {factor:g} "
+                f"(ρ = {rho:.2f}), against the unscaled model, on a log scale.")
 if (norms == 0).any():
     st.caption("Gaps: exactly 0 in 32-bit floats. The numbers above come from the chain rule in 64-bit floats "
                "(section 3), which still holds them.")
@@ -184,7 +202,9 @@ k = st.slider("Step k", 1, T, 1, key="grad_k", bind="query-params") if T > 1 els
 table = G.jacobian_table(tokens, jac)
 products, ratio = table["||J_T...J_(t+1)||"].to_numpy(), table["||dL/dh_t|| / ||dL/dh_T||"].to_numpy()
 ui.plot(plots.jacobian_products_figure(tokens, products, ratio, table["||J_t||"].to_numpy(), k),
-        "gradient-jacobian-products", table, key="products")
+        "gradient-jacobian-products", table, key="products",
+        caption=f"From the end back to each step t: the norm of the product of Jacobians $J_T \\cdots J_{{t+1}}$, "
+                f"the gradient ratio it bounds, and each single $\\|J_t\\|$, on a log scale; step k = {k} marked.")
 gT = float(np.linalg.norm(jac.dL_dhT))
 st.markdown(
     f"From $T = {T}$ back to $k = {k}$: $\\|J_T \\cdots J_{{{k + 1}}}\\| = {sci(products[k - 1])}$, so "
@@ -199,5 +219,7 @@ st.markdown(
     f"{jac.slope[k - 1].max():.3f} \\times {sci(float(G.spectral_norm(jac.W_hh)))}$; a saturated unit "
     f"(pale row, dark cell in the left column) blocks its row.")
 ui.plot(plots.jacobian_heatmap(jac.slope[k - 1], jac.W_hh, jac.J[k - 1], k), f"gradient-jacobian-{k}",
-        G.jacobian_matrix_table(jac, k), key="jacobian")
+        G.jacobian_matrix_table(jac, k), key="jacobian",
+        caption=f"The Jacobian $J_{{{k}}} = \\operatorname{{diag}}(1 - h_{{{k}}}^2) W_{{hh}}$ as matrices: the slopes "
+                "$1 - h^2$ (left column), $W_{hh}$, and their product, on a diverging scale.")
 ui.show_code(G.rnn_jacobians, G.backward_products)

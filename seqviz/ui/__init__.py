@@ -15,8 +15,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 import torch
 
@@ -25,7 +26,10 @@ from seqviz.analysis import PCABasis, fit_pca
 from seqviz.checkpoints import Checkpoint, CheckpointError
 from seqviz.models.recurrent import Intervention
 from seqviz.trace import RecurrentTrace
+from seqviz.ui import classroom
 
+if TYPE_CHECKING:  # pandas (~1 s to import) only where a page builds a table: not on the cold path
+    import pandas as pd
 
 ICON = str(zoo.ASSETS / "icon.png")  # a local file: a material icon as favicon is fetched from a CDN
 
@@ -68,7 +72,9 @@ def navigation(table: dict[str, list[PageSpec]]):
                for p in pages]
         for name, pages in table.items()
     }
-    return st.navigation(sections)
+    page = st.navigation(sections)
+    # the Classroom box (presenter mode, export format, the link to this view) on every page
+    return classroom.ClassroomPage(page, classroom.sidebar())
 
 
 @st.cache_resource
@@ -125,21 +131,53 @@ def reference_states(model, task, vocab, n: int = 150, seed: int = 7,
 
 
 # -- figures: chart, export, code --------------------------------------------------------------
-def plot(fig, name: str, data: pd.DataFrame | None = None, key: str | None = None) -> None:
-    """A plotly figure with PNG/SVG export named after the view, and the numbers behind it as CSV."""
-    st.plotly_chart(fig, width="stretch", key=key, config={
+def plot(fig, name: str, data: pd.DataFrame | None = None, key: str | None = None,
+         caption: str | None = None) -> None:
+    """A plotly figure with a caption saying what it shows (its text alternative; the figure's title
+    when no caption is given), styled for presenter mode and the dark theme (see styling.py), export
+    from its toolbar as PNG or SVG (the Classroom box's choice) named after the view, and the numbers
+    behind it as CSV."""
+    from seqviz.plotting import styling
+
+    fig = styling.for_view(fig, presenter=classroom.presenter_on(), dark=_dark_theme())
+    fmt = classroom.export_format()
+    height = fig.layout.height or 450
+    st.plotly_chart(fig, width="stretch", key=key, theme="streamlit", config={
         "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": f"seqviz-{name}", "scale": 2},
+        "toImageButtonOptions": {"format": fmt, "filename": f"seqviz-{name}", "width": classroom.EXPORT_WIDTH,
+                                 "height": height, "scale": 2 if fmt == "png" else 1},
         "modeBarButtonsToAdd": ["toImage"],
     })
+    text = caption or styling.title_of(fig)
+    if text:
+        st.caption(text)
     if data is not None:
         st.download_button(f"Download the numbers (CSV)", data.to_csv(index=False).encode(),
                            file_name=f"seqviz-{name}.csv", mime="text/csv", key=f"csv-{key or name}",
                            icon=":material/download:")
 
 
+def altair_plot(chart, name: str, data: pd.DataFrame, key: str, caption: str) -> None:
+    """An altair chart with its caption and the numbers as CSV. Streamlit 1.67 passes vega-embed only
+    its theme, renderer and padding (no export menu), so the CSV is its export; figures meant for
+    slides go through plot() (plotly) instead."""
+    st.altair_chart(chart, width="stretch", key=key)
+    st.caption(caption)
+    st.download_button("Download the numbers (CSV)", data.to_csv(index=False).encode(), file_name=f"seqviz-{name}.csv",
+                       mime="text/csv", key=f"csv-{key}", icon=":material/download:")
+
+
+def _dark_theme() -> bool:
+    try:
+        return st.context.theme.type == "dark"
+    except Exception:  # noqa: BLE001 - no browser context (tests): the light theme
+        return False
+
+
 def show_code(*objects, label: str = "Show the code") -> None:
     """The real source of the functions behind a figure, read at run time so it never drifts."""
+    if not classroom.code_shown():  # presenter mode, code hidden by the teacher
+        return
     with st.expander(label, icon=":material/code:"):
         for obj in objects:
             st.code(inspect.getsource(obj), language="python")
