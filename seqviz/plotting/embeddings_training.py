@@ -1,0 +1,185 @@
+"""Figures of the Word2Vec and GloVe lessons: the sliding window, negative samples and their loss,
+training curves, the moving 2-D map of words, the co-occurrence matrix and GloVe's weighting.
+
+Pure builders: numbers in, plotly figure out; no streamlit, no model. Colours follow the app's
+language: probabilities on the sequential scale fixed to [0, 1]; groups of words in Okabe-Ito colours
+(with a marker shape per block of eight, since there are more groups than safe colours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from seqviz.plotting import FONT, OKABE_ITO, SEQUENTIAL
+
+SYMBOLS = ("circle", "square", "diamond", "triangle-up")
+CENTRE, CONTEXT, OUTSIDE = "#D55E00", "#0072B2", "#BBBBBB"
+
+
+def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=60 if title else 20, b=10),
+                      title=title, hoverlabel=dict(font_size=16), plot_bgcolor="white")
+    return fig
+
+
+def group_style(groups: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """group -> (colour, marker symbol), in sorted order so a group keeps its look across figures."""
+    return {g: (OKABE_ITO[k % len(OKABE_ITO)], SYMBOLS[(k // len(OKABE_ITO)) % len(SYMBOLS)])
+            for k, g in enumerate(sorted(set(groups)))}
+
+
+# -- Word2Vec -----------------------------------------------------------------------------------------
+def window_figure(tokens: Sequence[str], centre: int, window: int) -> go.Figure:
+    """The sentence as a row of boxes: the centre word (orange), the words inside its window (blue),
+    the rest (grey); the distance to the centre written under each word."""
+    n = len(tokens)
+    colours = [CENTRE if p == centre else CONTEXT if abs(p - centre) <= window else OUTSIDE for p in range(n)]
+    fig = go.Figure(go.Bar(
+        x=list(range(n)), y=[1] * n, marker_color=colours, text=list(tokens), textposition="inside",
+        insidetextanchor="middle", textfont=dict(size=20, color="white"),
+        customdata=[p - centre for p in range(n)],
+        hovertemplate="%{text}<br>distance from the centre: %{customdata}<extra></extra>"))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(n)),
+                     ticktext=["centre" if p == centre else f"{p - centre:+d}" for p in range(n)],
+                     title="position relative to the centre word", showgrid=False)
+    fig.update_yaxes(visible=False, range=[0, 1])
+    fig.update_layout(bargap=0.08, showlegend=False)
+    return _layout(fig, 170, f"Window of {window} word{'s' if window > 1 else ''} each side of “{tokens[centre]}”")
+
+
+def negatives_figure(target: str, negatives: Sequence[str], p_pos: float, p_neg: np.ndarray) -> go.Figure:
+    """σ(v·u) for the true context word and for each negative: training pushes the first towards 1
+    and the others towards 0."""
+    words = [f"{target} (true)"] + [f"{w} (neg {k + 1})" for k, w in enumerate(negatives)]
+    probs = np.r_[p_pos, p_neg]
+    fig = go.Figure(go.Bar(
+        x=words, y=probs, marker=dict(color=probs, colorscale=SEQUENTIAL, cmin=0, cmax=1,
+                                      colorbar=dict(title="σ(v·u)", tickvals=[0, 0.5, 1])),
+        text=[f"{p:.3f}" for p in probs], textposition="outside",
+        hovertemplate="%{x}<br>σ(v·u) = %{y:.4f}<extra></extra>"))
+    fig.update_yaxes(range=[0, 1.15], title="σ(v·u)")
+    fig.update_xaxes(title="target word", tickangle=-30)
+    return _layout(fig, 380, "The model's belief for the true context word and the negatives")
+
+
+def negative_distribution_figure(words: Sequence[str], unigram: np.ndarray, smoothed: np.ndarray) -> go.Figure:
+    """P(w) for negatives against the raw word frequency, for the given words (share of draws, in %)."""
+    fig = go.Figure([
+        go.Bar(x=list(words), y=100 * unigram, name="frequency in the corpus",
+               marker_color=OKABE_ITO[5], hovertemplate="%{x}: %{y:.2f}%<extra>frequency</extra>"),
+        go.Bar(x=list(words), y=100 * smoothed, name="P(negative) ∝ count^0.75",
+               marker_color=OKABE_ITO[1], hovertemplate="%{x}: %{y:.2f}%<extra>negatives</extra>"),
+    ])
+    fig.update_yaxes(title="share of draws (%)")
+    fig.update_xaxes(title="word (most frequent first)", tickangle=-30)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return _layout(fig, 380, "Negatives are drawn from the frequency raised to 3/4: common words less, rare words more")
+
+
+def loss_curve(steps: Sequence[int], losses: Sequence[float], ylabel: str = "loss per example",
+               title: str = "Training loss") -> go.Figure:
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines", line=dict(color=OKABE_ITO[0], width=3),
+                               hovertemplate="step %{x}<br>" + ylabel + " %{y:.4f}<extra></extra>"))
+    fig.update_xaxes(title="SGD step", showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(title=ylabel, showgrid=True, gridcolor="#eee")
+    return _layout(fig, 300, title)
+
+
+def projection_figure(points: np.ndarray, words: Sequence[str], groups: Sequence[str], title: str,
+                      labels: bool = True, limit: float | None = None) -> go.Figure:
+    """Words as points on a 2-D map, one trace per group (click the legend to hide one). `limit` fixes
+    both axes to [-limit, limit] so frames of an animation share a scale."""
+    style = group_style(groups)
+    fig = go.Figure()
+    groups = np.asarray(groups)
+    words = np.asarray(words)
+    for g, (colour, symbol) in style.items():
+        m = groups == g
+        fig.add_trace(go.Scatter(
+            x=points[m, 0], y=points[m, 1], mode="markers+text" if labels else "markers", name=g,
+            text=words[m], textposition="top center", textfont=dict(size=12, color=colour),
+            marker=dict(color=colour, symbol=symbol, size=10, line=dict(width=0.5, color="white")),
+            hovertemplate="%{text}<br>" + g + "<br>(%{x:.3f}, %{y:.3f})<extra></extra>"))
+    fig.update_xaxes(title="axis 1 (principal axis of the final vectors)", zeroline=False, showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(title="axis 2", zeroline=False, showgrid=True, gridcolor="#eee")
+    if limit is not None:
+        fig.update_xaxes(range=[-limit, limit])
+        fig.update_yaxes(range=[-limit, limit])
+    fig.update_layout(legend=dict(font=dict(size=13), itemsizing="constant"))
+    return _layout(fig, 620, title)
+
+
+def metrics_curve(epochs: Sequence[int], analogy: Sequence[float], purity: Sequence[float],
+                  current: int | None = None) -> go.Figure:
+    """Analogy accuracy and 5-NN group purity (in %) after each epoch."""
+    fig = go.Figure([
+        go.Scatter(x=list(epochs), y=100 * np.asarray(analogy), name="analogies right (inputs excluded)",
+                   mode="lines+markers", line=dict(color=OKABE_ITO[0], width=3),
+                   hovertemplate="epoch %{x}: %{y:.1f}%<extra>analogies</extra>"),
+        go.Scatter(x=list(epochs), y=100 * np.asarray(purity), name="words whose 5 nearest are in their group",
+                   mode="lines+markers", line=dict(color=OKABE_ITO[1], width=3, dash="dash"),
+                   hovertemplate="epoch %{x}: %{y:.1f}%<extra>purity</extra>"),
+    ])
+    if current is not None:
+        fig.add_vline(x=current, line=dict(color="black", width=2, dash="dot"))
+    fig.update_xaxes(title="epoch", dtick=1 if len(epochs) <= 12 else None)
+    fig.update_yaxes(title="%", range=[0, 102])
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return _layout(fig, 320, "Quality after each epoch")
+
+
+# -- GloVe --------------------------------------------------------------------------------------------
+def cooccurrence_heatmap(X: np.ndarray, words: Sequence[str]) -> go.Figure:
+    """X_ij for chosen words, coloured by log(1 + X_ij) so small counts stay visible; exact X on hover,
+    and the cells where X_ij = 0 (no term in GloVe's objective) marked with a cross."""
+    z = np.log1p(X)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(words), y=list(words), customdata=X, colorscale=SEQUENTIAL, zmin=0,
+        colorbar=dict(title="log(1+X)"),
+        hovertemplate="X[%{y}, %{x}] = %{customdata:.2f}<extra></extra>"))
+    zi, zj = np.nonzero(X == 0)
+    if len(zi):
+        fig.add_trace(go.Scatter(x=[words[j] for j in zj], y=[words[i] for i in zi], mode="text", text=["×"] * len(zi),
+                                 textfont=dict(size=20, color="#D55E00"), hoverinfo="skip", showlegend=False))
+    fig.update_xaxes(title="context word j", tickangle=-45, side="bottom")
+    fig.update_yaxes(title="word i", autorange="reversed")
+    n = len(words)
+    return _layout(fig, max(360, 140 + 34 * n), "Co-occurrence counts X_ij (× = never within the window: no term in J)")
+
+
+def weighting_figure(x_max: float, alpha: float, marks: dict[str, float] | None = None) -> go.Figure:
+    """f(x) = min(1, (x/x_max)^alpha) on a log x axis, with chosen pairs' X marked."""
+    x = np.logspace(-1, np.log10(max([10 * x_max, *[3 * v for v in (marks or {}).values()]])), 300)
+    f = np.minimum(1.0, (x / x_max) ** alpha)
+    fig = go.Figure(go.Scatter(x=x, y=f, mode="lines", line=dict(color=OKABE_ITO[0], width=3), name="f(x)",
+                               hovertemplate="x = %{x:.2f}<br>f(x) = %{y:.3f}<extra></extra>"))
+    for k, (label, value) in enumerate((marks or {}).items()):
+        if value > 0:
+            fv = min(1.0, (value / x_max) ** alpha)
+            fig.add_trace(go.Scatter(x=[value], y=[fv], mode="markers+text", text=[label], textposition="bottom right",
+                                     marker=dict(size=13, color=OKABE_ITO[(k + 1) % 8]), name=label,
+                                     hovertemplate=f"{label}<br>X = %{{x:.2f}}<br>f = %{{y:.3f}}<extra></extra>"))
+    # a line trace, not add_vline: shapes on a log axis take log10 coordinates
+    fig.add_trace(go.Scatter(x=[x_max, x_max], y=[0, 1.1], mode="lines+text", text=["", "x_max"],
+                             textposition="bottom right", line=dict(color="grey", dash="dot"), hoverinfo="skip"))
+    top = max([10 * x_max, *[3 * v for v in (marks or {}).values()]])
+    fig.update_xaxes(type="log", title="co-occurrence count x (log scale)", range=[-1, float(np.log10(top))])
+    fig.update_yaxes(title="weight f(x)", range=[0, 1.1])
+    fig.update_layout(showlegend=False)
+    return _layout(fig, 340, f"f(x) = min(1, (x / {x_max:g})^{alpha:g})")
+
+
+def relation_accuracy_figure(by_method: dict[str, dict[str, float]]) -> go.Figure:
+    """Analogy accuracy per relation (in %), one bar group per method."""
+    relations = sorted({r for m in by_method.values() for r in m})
+    fig = go.Figure([go.Bar(name=name, x=relations, y=[100 * acc.get(r, 0) for r in relations],
+                            marker_color=OKABE_ITO[k % 8],
+                            hovertemplate="%{x}<br>" + name + ": %{y:.1f}%<extra></extra>")
+                     for k, (name, acc) in enumerate(by_method.items())])
+    fig.update_yaxes(title="analogies right (%)", range=[0, 105])
+    fig.update_xaxes(title="relation", tickangle=-30)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return _layout(fig, 420, "Analogy accuracy by relation (inputs excluded)")

@@ -1,0 +1,81 @@
+"""Tier 4, pages: the GloVe lesson under AppTest: counts, weighting, one pair's term, training, zeros."""
+
+from test_pages import assert_clean, open_page
+
+PAGE = "pages/embeddings_glove.py"
+HEADERS = ["1. The co-occurrence matrix", "2. The weighting function", "3. The objective for one pair, with real numbers",
+           "4. Train your own", "5. Why GloVe answers fewer analogies here"]
+
+
+def text(at, kind):
+    return " ".join(e.value for e in getattr(at, kind))
+
+
+def markdown(at):
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_default_view_shows_counts_weighting_one_term_and_the_comparison():
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert not at.error
+    assert [h.value for h in at.header] == HEADERS
+    assert len(at.get("plotly_chart")) == 4  # counts, f(x), relations, analogy counts
+    latex = " ".join(l.value for l in at.latex)
+    assert r"w_{\text{king}} \cdot \tilde w_{\text{throne}}" in latex and r"- \log" in latex
+    assert "analogies" in markdown(at) and "GloVe" in markdown(at)
+
+
+def test_window_and_words_change_the_matrix():
+    at = open_page(PAGE)
+    at.multiselect(key="glove_words").set_value(["king"]).run()
+    assert_clean(at)
+    assert "at least two words" in text(at, "info")
+    at.multiselect(key="glove_words").set_value(["king", "throne", "he"]).run()
+    at.slider(key="glove_window").set_value(1).run()
+    assert_clean(at)
+    assert "within 1 words" in at.latex[0].value
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_a_pair_that_never_cooccurs_says_it_has_no_term():
+    at = open_page(PAGE)
+    at.selectbox(key="glove_j").set_value("woman").run()
+    assert_clean(at)
+    assert "X(king, woman) = 0" in text(at, "warning") and "no term in J" in text(at, "warning")
+
+
+def test_weighting_controls_and_both_predictions():
+    at = open_page(PAGE)
+    at.select_slider(key="glove_xmax").set_value(10).run()
+    at.slider(key="glove_alpha").set_value(0.5).run()
+    assert_clean(at)
+    at.radio(key="glove_q_pair_guess").set_value("(king, queen)").run()
+    assert "X(king, throne) =" in markdown(at)
+    at.radio(key="glove_q_zeros_guess").set_value("Over 90%").run()
+    assert_clean(at)
+    assert "have X_ij = 0" in markdown(at)
+    assert "Yes: Over 90%" in text(at, "success")  # in this corpus grouped words never share a sentence
+
+
+def test_training_live_registers_vectors():
+    at = open_page(PAGE)
+    at.slider(key="glove_tokens").set_value(20_000).run()
+    at.slider(key="glove_epochs").set_value(5).run()
+    at.button(key="glove_train").click().run()
+    assert_clean(at)
+    assert not at.error
+    own = at.session_state["glove_own"]
+    assert own["trainer"].epochs_done == 5 and own["label"] in at.session_state["word_vectors"]
+    assert "5 epochs" in text(at, "success")
+    at.slider(key="glove_epoch").set_value(0).run()
+    assert_clean(at)
+    at.button(key="glove_more").click().run()
+    assert at.session_state["glove_own"]["trainer"].epochs_done == 15
+    at.segmented_control(key="glove_corpus").set_value("Your text").run()
+    at.text_area(key="glove_text").input("🎉").run()  # bad input: one sentence, the model stays
+    assert_clean(at)
+    assert "not enough words" in text(at, "info") + text(at, "warning")
+    assert "glove_own" in at.session_state
+    at.button(key="glove_forget").click().run()
+    assert "glove_own" not in at.session_state
