@@ -1,0 +1,197 @@
+"""Figures for the language-model lesson (pages/transformer_lm.py). Pure builders, no streamlit.
+
+- next_token_bars: the ten likeliest next characters and their probabilities (sequential [0, 1]);
+- stages_figure: the distribution before and after temperature, top-k and top-p, one row each;
+- context_attention: how the position that chose a new character attended over the context, every
+  layer and head as a row (sequential [0, 1]), the picked layer and head outlined;
+- head_bars: one head's weights over the context, as bars with the characters under them;
+- generation_figure: the probability each generated character had, before and after the filters;
+- perplexity_bars: validation perplexity of the uniform guess, the bigram and the transformers;
+- training_figure: training loss per step and validation loss after each chunk.
+
+Characters are shown with whitespace made visible (␣ ⏎) and HTML-escaped: plotly renders tags in text.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from seqviz.plotting import OKABE_ITO, SEQUENTIAL, _layout, token_label
+from seqviz.sampling import Filtered, Generation
+
+BEFORE, AFTER, CHOSEN = "#BBBBBB", OKABE_ITO[0], "#D55E00"
+
+
+def char_label(tok: str) -> str:
+    """A character for an axis or hover: whitespace visible, HTML-escaped."""
+    return html.escape(token_label(tok), quote=False)  # plotly reads tags, not entities like &quot;
+
+
+def top_ids(p: np.ndarray, n: int) -> np.ndarray:
+    """The n most likely ids, most likely first (ties: smaller id first)."""
+    return np.argsort(-np.asarray(p), kind="stable")[:n]
+
+
+def next_token_bars(p: np.ndarray, idx_to_token, n: int = 10, chosen: int | None = None,
+                    title: str | None = None) -> go.Figure:
+    """The n likeliest next tokens as horizontal bars, most likely on top; `chosen` drawn in orange."""
+    ids = top_ids(p, n)
+    colours = [CHOSEN if chosen is not None and i == chosen else AFTER for i in ids]
+    fig = go.Figure(go.Bar(
+        x=p[ids], y=[f"{char_label(idx_to_token[i])} " for i in ids], orientation="h", marker_color=colours,
+        text=[f"{v:.3f}" for v in p[ids]], textposition="outside", cliponaxis=False,
+        hovertemplate="next = '%{y}'<br>p = %{x:.4f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title="next character", tickfont=dict(size=20), type="category")
+    fig.update_xaxes(range=[0, 1.12], title="probability p", tickvals=[0, 0.25, 0.5, 0.75, 1])
+    return _layout(fig, 110 + 34 * len(ids), title)
+
+
+def next_token_frame(p: np.ndarray, idx_to_token, n: int = 10) -> pd.DataFrame:
+    ids = top_ids(p, n)
+    return pd.DataFrame({"rank": np.arange(1, len(ids) + 1), "next character": [idx_to_token[i] for i in ids],
+                         "p": p[ids]})
+
+
+def _stage_tokens(f: Filtered, n: int) -> np.ndarray:
+    """The tokens worth drawing: the n likeliest under the model, then any other the filters kept."""
+    ids = list(top_ids(f.raw, n))
+    extra = [i for i in top_ids(f.probs, n) if i not in ids and f.probs[i] > 0]
+    return np.array(ids + extra)
+
+
+STAGE_TITLES = {"temperature": "1. temperature τ", "top-k": "2. top-k", "top-p": "3. top-p (nucleus)"}
+
+
+def stages_figure(f: Filtered, idx_to_token, n: int = 15, labels: dict[str, str] | None = None) -> go.Figure:
+    """One row per stage: grey bars what it received, blue bars what it returns (same tokens, and one
+    probability range for every row, from 0 to a little above the largest bar)."""
+    ids = _stage_tokens(f, n)
+    x = [char_label(idx_to_token[i]) for i in ids]
+    top = max(float(max(s.before[ids].max(), s.after[ids].max())) for s in f.stages)
+    y_max = min(1.0, top * 1.15) if top > 0 else 1.0  # one range for every row, so the rows compare
+    fig = make_subplots(rows=len(f.stages), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[(labels or {}).get(s.name, STAGE_TITLES[s.name]) for s in f.stages])
+    for r, stage in enumerate(f.stages, start=1):
+        fig.add_trace(go.Bar(x=x, y=stage.before[ids], name="before", marker_color=BEFORE, showlegend=r == 1,
+                             legendgroup="before", hovertemplate="'%{x}'<br>before: p = %{y:.4f}<extra></extra>"),
+                      row=r, col=1)
+        fig.add_trace(go.Bar(x=x, y=stage.after[ids], name="after", marker_color=AFTER, showlegend=r == 1,
+                             legendgroup="after", hovertemplate="'%{x}'<br>after: p = %{y:.4f}<extra></extra>"),
+                      row=r, col=1)
+        fig.update_yaxes(range=[0, y_max], title="p", nticks=4, row=r, col=1)
+    fig.update_xaxes(type="category", tickfont=dict(size=18))
+    fig.update_xaxes(title="next character (the likeliest under the model, left to right)", row=len(f.stages), col=1)
+    fig.update_layout(barmode="group", bargap=0.25,
+                      legend=dict(orientation="h", y=1.06, yanchor="bottom", x=1, xanchor="right"))
+    return _layout(fig, 620)
+
+
+def stages_frame(f: Filtered, idx_to_token) -> pd.DataFrame:
+    data = {"character": list(idx_to_token)}
+    for s in f.stages:
+        data[f"{s.name} before"] = s.before
+        data[f"{s.name} after"] = s.after
+    return pd.DataFrame(data)
+
+
+def context_attention(attention: np.ndarray, context: list[str], layer: int, head: int,
+                      new_token: str | None = None) -> go.Figure:
+    """attention (L, nh, T): rows "layer l, head h" (1-based), columns the context characters."""
+    L, nh, T = attention.shape
+    z = attention.reshape(L * nh, T)
+    rows = [f"L{l + 1} H{h + 1}" for l in range(L) for h in range(nh)]
+    ticks = [char_label(t) for t in context]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=np.arange(1, T + 1), y=np.arange(L * nh), colorscale=SEQUENTIAL, zmin=0, zmax=1,
+        customdata=np.array([ticks] * (L * nh)), colorbar=dict(title="weight", tickvals=[0, 0.5, 1]),
+        hovertemplate="%{y}<br>position %{x} ('%{customdata}')<br>weight = %{z:.3f}<extra></extra>"))
+    fig.update_yaxes(tickmode="array", tickvals=list(range(L * nh)), ticktext=rows, autorange="reversed",
+                     title="layer, head")
+    fig.update_xaxes(tickmode="array", tickvals=list(range(1, T + 1)), ticktext=ticks, tickangle=0,
+                     tickfont=dict(size=14 if T > 60 else 17),
+                     title="context (the last character is the position that predicts the new one)")
+    r = layer * nh + head
+    fig.add_shape(type="rect", x0=0.5, x1=T + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=CHOSEN, width=3))
+    title = None if new_token is None else f"attention when choosing '{char_label(new_token)}'"
+    return _layout(fig, 140 + 30 * L * nh, title)
+
+
+def head_bars(weights: np.ndarray, context: list[str], layer: int, head: int) -> go.Figure:
+    """One head's weights (T,) over the context; the largest three labelled."""
+    T = len(weights)
+    top = set(np.argsort(-weights, kind="stable")[:3].tolist())
+    fig = go.Figure(go.Bar(
+        x=np.arange(1, T + 1), y=weights, marker_color=[CHOSEN if i in top else AFTER for i in range(T)],
+        customdata=[char_label(t) for t in context],
+        hovertemplate="position %{x} ('%{customdata}')<br>weight = %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(1, T + 1)), ticktext=[char_label(t) for t in context],
+                     tickangle=0, tickfont=dict(size=14 if T > 60 else 17), title="context character")
+    fig.update_yaxes(range=[0, 1.05], title=f"weight, layer {layer + 1} head {head + 1}")
+    return _layout(fig, 300)
+
+
+def generation_figure(gen: Generation, step: int | None = None) -> go.Figure:
+    """For each generated character: p under the model (τ = 1, grey) and p it was drawn with (blue)."""
+    n = len(gen.steps)
+    raw = [s.filtered.raw[s.token_id] for s in gen.steps]
+    used = [s.filtered.probs[s.token_id] for s in gen.steps]
+    ticks = [char_label(s.token) for s in gen.steps]
+    x = np.arange(1, n + 1)
+    fig = go.Figure([
+        go.Bar(x=x, y=raw, name="p under the model (τ = 1)", marker_color=BEFORE, customdata=ticks,
+               hovertemplate="step %{x}: '%{customdata}'<br>model p = %{y:.3f}<extra></extra>"),
+        go.Bar(x=x, y=used, name="p it was drawn with", marker_color=AFTER, customdata=ticks,
+               hovertemplate="step %{x}: '%{customdata}'<br>drawn with p = %{y:.3f}<extra></extra>"),
+    ])
+    fig.update_xaxes(tickmode="array", tickvals=list(x), ticktext=ticks, tickangle=0,
+                     tickfont=dict(size=13 if n > 60 else 16), title="generated character, step by step")
+    fig.update_yaxes(range=[0, 1.05], title="probability p")
+    if step is not None and 1 <= step <= n:
+        fig.add_vrect(x0=step - 0.5, x1=step + 0.5, line=dict(color=CHOSEN, width=3))
+    fig.update_layout(barmode="group", bargap=0.15, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    return _layout(fig, 330)
+
+
+def generation_frame(gen: Generation) -> pd.DataFrame:
+    return pd.DataFrame({"step": np.arange(1, len(gen.steps) + 1), "character": gen.new_tokens,
+                         "p model": [s.filtered.raw[s.token_id] for s in gen.steps],
+                         "p drawn with": [s.filtered.probs[s.token_id] for s in gen.steps]})
+
+
+def perplexity_bars(values: dict[str, float]) -> go.Figure:
+    """Validation perplexity per model (lower is better), on a log axis: a uniform guess is V."""
+    names = list(values)
+    fig = go.Figure(go.Bar(
+        x=[values[k] for k in names], y=names, orientation="h",
+        marker_color=[OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(names))],
+        text=[f"{values[k]:.2f}" for k in names], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}<br>perplexity = %{x:.3f}<extra></extra>"))
+    ticks = [v for v in (1, 1.5, 2, 3, 5, 10, 20, 50, 100, 200) if v <= 1.5 * max(values.values())]
+    fig.update_xaxes(type="log", title="validation perplexity (log scale; lower is better)", tickvals=ticks,
+                     ticktext=[f"{v:g}" for v in ticks], range=[0, np.log10(max(values.values()) * 1.5)])
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=16))
+    return _layout(fig, 120 + 45 * len(names))
+
+
+def training_figure(steps: list[int], losses: list[float], check_steps: list[int], check_losses: list[float],
+                    bigram_nll: float | None = None) -> go.Figure:
+    """Training loss after every step, validation loss after every chunk, and the bigram's level."""
+    fig = go.Figure([
+        go.Scatter(x=steps, y=losses, mode="lines", name="training batch", line=dict(color=BEFORE, width=2),
+                   hovertemplate="step %{x}<br>training loss %{y:.3f}<extra></extra>"),
+        go.Scatter(x=check_steps, y=check_losses, mode="lines+markers", name="validation",
+                   line=dict(color=AFTER, width=3), marker=dict(size=9),
+                   hovertemplate="step %{x}<br>validation loss %{y:.3f}<extra></extra>"),
+    ])
+    if bigram_nll is not None:
+        fig.add_hline(y=bigram_nll, line=dict(color=CHOSEN, dash="dash", width=2),
+                      annotation_text="bigram (validation)", annotation_position="bottom left")
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="cross-entropy loss (nats per character)", rangemode="tozero")
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    return _layout(fig, 340)
