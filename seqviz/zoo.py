@@ -221,7 +221,7 @@ def build_translation(name: str, directory: Path = ASSETS, log=print) -> dict:
 
 
 # -- the topics' own recipes ---------------------------------------------------------------------
-TOPIC_MODULES: tuple[str, ...] = ()
+TOPIC_MODULES: tuple[str, ...] = ("seqviz.zoo_speech", "seqviz.zoo_words", "seqviz.zoo_sentiment", "seqviz.zoo_transformer", "seqviz.zoo_lm")
 
 
 @dataclass(frozen=True)

@@ -4,5 +4,8 @@ forward(x, targets=None) -> (logits, loss) and trace(...) -> a frozen trace data
 
 from seqviz.models.recurrent import RecurrentNet
 from seqviz.models.seq2seq import Seq2Seq
+from seqviz.models.transformer import TransformerLM, TransformerSeq2Seq
+from seqviz.models.bag import BagOfEmbeddings
+from seqviz.models.las import LAS
 
-ARCHITECTURES = {cls.architecture: cls for cls in (RecurrentNet, Seq2Seq)}
+ARCHITECTURES = {cls.architecture: cls for cls in (RecurrentNet, Seq2Seq, TransformerSeq2Seq, TransformerLM, BagOfEmbeddings, LAS)}

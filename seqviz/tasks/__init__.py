@@ -9,7 +9,8 @@ from seqviz.tasks.brackets import BracketTask
 from seqviz.tasks.future import FutureTask
 from seqviz.tasks.recall import RecallTask
 from seqviz.tasks.translation import TranslationTask
+from seqviz.tasks.sentiment import SentimentTask
 
-TASKS = {t.name: t for t in (BracketTask, RecallTask, FutureTask, TranslationTask)}
+TASKS = {t.name: t for t in (BracketTask, RecallTask, FutureTask, TranslationTask, SentimentTask)}
 
 __all__ = ["BracketTask", "FutureTask", "RecallTask", "TranslationTask", "TASKS"]
