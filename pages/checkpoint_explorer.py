@@ -10,7 +10,7 @@ models a learner trained in this session.
 import streamlit as st
 
 from seqviz import explore, hf, ui
-from seqviz.checkpoints import CheckpointError, task_meta
+from seqviz.checkpoints import CheckpointError
 from seqviz.plotting import gates as gp
 from seqviz.plotting import hf as hp
 from seqviz.plotting import hidden_heatmap
@@ -41,14 +41,14 @@ if kind == "seqviz checkpoint":
         "Limit: 64 MB for the weights, 1 MB for the description.")
     files = st.file_uploader("The two files of one checkpoint", type=["safetensors", "json"],
                              accept_multiple_files=True, key="ckpt_files")
-    mine = ui.session_models()
+    mine = uc.session_checkpoints()
     with st.expander(f"Models trained in this session ({len(mine)}): download them", expanded=not files):
         if not mine:
-            st.caption("None yet: train one on the Vanilla RNN or Train and compare pages, then come back.")
-        for i, (label, m) in enumerate(mine.items()):
-            st.markdown(f"**{label}** (step {m.run.step})")
-            uc.download_checkpoint(m.run.model, task_meta(m.task, uc.file_stem(label), f"Trained in seqviz: {label}"),
-                                   label, key=f"session-{i}")
+            st.caption("None yet: train one in a lesson (Vanilla RNN, Train and compare, Translation, Sentiment, "
+                       "Speech, A tiny GPT), then come back.")
+        for i, (label, model_i, meta_i) in enumerate(mine):
+            st.markdown(f"**{label}**")
+            uc.download_checkpoint(model_i, {"description": f"Trained in seqviz: {label}", **meta_i}, label, key=f"session-{i}")
     ckpt = None
     if files:
         try:

@@ -140,3 +140,38 @@ def test_word_vectors_lead_to_the_loader_and_the_explorer():
     assert_clean(at)
     links = [l.proto.page for l in at.get("page_link")]
     assert links == ["vectors", "explorer"]  # the Pretrained vectors page, then the Embedding explorer
+
+
+def test_models_trained_in_every_lab_download_in_a_format_that_opens_again():
+    """Session models from the recurrent lab and the translation and sentiment lessons (as those
+    pages store them) are all listed, and each one's download parses back into the same weights."""
+    from streamlit.testing.v1 import AppTest
+
+    from seqviz.models.recurrent import copy_model
+    from seqviz.ui import sentiment as us
+
+    def script():
+        import streamlit as st
+        import torch
+
+        from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
+        from seqviz.ui.checkpoints import session_checkpoints
+
+        for label, model, meta in session_checkpoints():
+            weights, text = checkpoint_bytes(model, meta)
+            back = parse_checkpoint(weights, text)
+            same = all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), back.model.state_dict().values()))
+            st.write(f"{label}: {type(back.model).__name__} {same}")
+
+    from seqviz import zoo_sentiment
+
+    brackets, translation, lstm = zoo.load("rnn-brackets"), zoo.load("translation-attention"), zoo_sentiment.load("sentiment-lstm")
+    recipe = zoo.RECIPES["rnn-brackets"]
+    at = AppTest.from_function(script, default_timeout=60)
+    at.session_state["lab_models"] = {"RNN": SessionModel("RNN", TrainingRun.start(recipe.build_model(), None, lr=1e-3), brackets.task)}
+    at.session_state["tr_own"] = {"run": TrainingRun.start(copy_model(translation.model), None, lr=1e-3), "label": "mine"}
+    at.session_state[us.OWN] = {"LSTM": us.OwnModel("LSTM", "lstm", TrainingRun.start(copy_model(lstm.model), None, lr=1e-3), "random")}
+    at.run()
+    assert_clean(at)
+    assert [m.value for m in at.markdown] == ["RNN: RecurrentNet True", "Translation: mine: Seq2Seq True",
+                                              "Sentiment: LSTM: RecurrentNet True"]

@@ -3,6 +3,7 @@ uploads kept per session, and the download buttons that write any model in seqvi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -12,7 +13,7 @@ import streamlit as st
 import torch
 
 from seqviz import hf
-from seqviz.checkpoints import Checkpoint, checkpoint_bytes, parse_checkpoint
+from seqviz.checkpoints import Checkpoint, checkpoint_bytes, parse_checkpoint, task_meta
 from seqviz.safefiles import is_pickle_name
 
 ENV_DIR = "SEQVIZ_MODEL_DIR"      # the operator's directory of Hugging Face folders
@@ -121,3 +122,43 @@ def download_checkpoint(model: torch.nn.Module, meta: dict, label: str, key: str
                             icon=":material/download:")
 
 
+
+
+# -- every model trained in this session, whichever lab trained it ---------------------------------
+_KEEP_OUT = ("format", "version", "architecture", "config", "metrics", "name", "description", "recipe",
+             "seed", "command", "train_seconds", "train_cpu_seconds", "steps_per_second", "torch_threads",
+             "torch_version", "corpus", "data")
+
+
+def _vocab_meta(shipped: str) -> dict:
+    """What a model trained in a lab shares with that lab's shipped checkpoint `shipped`: its
+    vocabularies, classes and task (read from the shipped JSON, which the zoo has verified)."""
+    from seqviz import zoo
+
+    meta = json.loads((zoo.ASSETS / f"{shipped}.json").read_text())
+    return {k: v for k, v in meta.items() if k not in _KEEP_OUT}
+
+
+def session_checkpoints() -> list[tuple[str, torch.nn.Module, dict]]:
+    """(label, model, meta) for every model this session trained in any lab: the recurrent lab's
+    models, and the translation, sentiment, speech and GPT lessons' own models. `meta` is what the
+    download writes beside the architecture and config, so the file opens again in the explorer."""
+    from seqviz import ui
+
+    found = [(label, m.run.model, task_meta(m.task, file_stem(label), f"Trained in seqviz: {label}"))
+             for label, m in ui.session_models().items()]
+    own = st.session_state.get("tr_own")
+    if own:
+        found.append((f"Translation: {own['label']}", own["run"].model, _vocab_meta("translation-attention")))
+    sentiment = st.session_state.get("sentiment_own") or {}
+    if sentiment:
+        from seqviz.ui import sentiment as us
+        for label, m in sentiment.items():
+            found.append((f"Sentiment: {label}", m.run.model, task_meta(us.TASK, file_stem(label), f"Trained in seqviz: {label}")))
+    speech = st.session_state.get("sp_own")
+    if speech:
+        found.append((f"Speech: {speech['label']}", speech["run"].model, _vocab_meta("speech-las")))
+    gpt = st.session_state.get("gpt_own")
+    if gpt:
+        found.append((f"GPT: {gpt.label}", gpt.run.model, {"vocab": gpt.corpus.vocab.to_list()}))
+    return found
