@@ -84,18 +84,7 @@ c1.selectbox("Pick a test sentence", EXAMPLES, index=None, key="tr_pick", on_cha
              format_func=lambda s: f"{len(s.split())} words: {s}", placeholder="Sentences of different lengths")
 text = c2.text_input("... or type your own (words of the toy language, separated by spaces)", DEFAULT,
                      key="tr_text", bind="query-params")
-check = task.check_text(text[:MAX_CHARS], vocab)
-if len(text) > MAX_CHARS:
-    st.error(f"That text has {len(text):,} characters; a sentence here has at most {MAX_CHARS}. "
-             "Until then the views below use an example sentence.")
-    tokens = DEFAULT.split()
-elif check.error:
-    st.error(check.error + " Until then the views below use an example sentence.")
-    tokens = DEFAULT.split()
-else:
-    tokens = check.tokens
-    if check.note:
-        st.warning(check.note)
+tokens = ui.tokens_or_example(task.check_text(text[:MAX_CHARS], vocab), text, MAX_CHARS, DEFAULT.split())
 with st.expander("The toy language's words"):
     st.write(", ".join(vocab.to_list()[1:]))
 sentence = " ".join(tokens)

@@ -70,18 +70,7 @@ for p in task.dataset(80, 1234, split="test"):  # the recipes' test seed: never 
 DEFAULT = examples.get("7-12", next(iter(examples.values())))
 text = st.text_input("Source sentence (words of the toy language, separated by spaces)", DEFAULT,
                      key="transformer_text", bind="query-params")
-check = task.check_text(text[:MAX_CHARS], vocab)
-if len(text) > MAX_CHARS:
-    st.error(f"That text has {len(text):,} characters; a sentence here has at most {MAX_CHARS}. "
-             "Until then the views below use an example sentence.")
-    tokens = DEFAULT.split()
-elif check.error:
-    st.error(check.error + " Until then the views below use an example sentence.")
-    tokens = DEFAULT.split()
-else:
-    tokens = check.tokens
-    if check.note:
-        st.warning(check.note)
+tokens = ui.tokens_or_example(task.check_text(text[:MAX_CHARS], vocab), text, MAX_CHARS, DEFAULT.split())
 with st.expander("The toy language's words"):
     st.write(", ".join(vocab.to_list()[1:]))
 sentence = " ".join(tokens)

@@ -202,6 +202,22 @@ def drop_unusable_link_values(*keys: str) -> None:
         st.rerun()
 
 
+def tokens_or_example(check, text: str, max_chars: int, example: list[str]) -> list[str]:
+    """The words of a typed sentence once its task has checked it (`check`, a TextCheck), or the
+    example's words while the text is too long or has an error, said in one sentence; a note the
+    learner should know shows as a warning. The translation lessons read their sentence this way."""
+    if len(text) > max_chars:
+        st.error(f"That text has {len(text):,} characters; a sentence here has at most {max_chars}. "
+                 "Until then the views below use an example sentence.")
+        return list(example)
+    if check.error:
+        st.error(check.error + " Until then the views below use an example sentence.")
+        return list(example)
+    if check.note:
+        st.warning(check.note)
+    return list(check.tokens)
+
+
 def state_default(key: str, default):
     """Read cross-page or optional session state with a default: pages must work when opened directly."""
     return st.session_state.get(key, default)
