@@ -16,12 +16,13 @@ from seqviz.plotting import hf as hp
 from seqviz.plotting import hidden_heatmap
 from seqviz.plotting.translation import attention_heatmap
 from seqviz.ui import checkpoints as uc
+from seqviz.ui.classroom import explain
 
 KINDS = ["seqviz checkpoint", "Word vectors", "Hugging Face folder"]
 DEFAULT_SENTENCE = "The cat sat on the mat because it was tired."
 
 st.title("Checkpoint explorer: open a model and look inside")
-st.markdown(
+explain(
     "Hand the app a model and see inside it with the same views the lessons use. Every file is treated "
     "as hostile until it has been checked: weights are read only from **safetensors** files (tensors, "
     "nothing that can run), never from pickle-based `.pt`/`.bin` files; sizes, shapes, data types and "
@@ -34,7 +35,7 @@ kind = st.segmented_control("What to open", KINDS, default=KINDS[0], key="ckpt_k
 # -- 1. seqviz checkpoints ---------------------------------------------------------------------------
 if kind == "seqviz checkpoint":
     st.header("A seqviz checkpoint")
-    st.markdown(
+    explain(
         "A checkpoint is two files: `NAME.safetensors` (the weights) and `NAME.json` (architecture, "
         "configuration, vocabulary, task, recipe and metrics). Every model you train in this app can be "
         "downloaded in this format (below, and on the lesson pages) and opened here again. "
@@ -89,19 +90,22 @@ if kind == "seqviz checkpoint":
         if trace.probs.ndim == 1 and trace.class_names:  # one answer for the whole text
             k = int(trace.probs.argmax())
             st.markdown(f"**The model's answer:** `{trace.class_names[k]}` with probability {trace.probs[k]:.3f}")
-        ui.plot(hidden_heatmap(trace), "checkpoint-hidden", key="ckpt_hidden")
-        st.caption("The hidden state h_t of the last layer after each input token, units on the rows "
-                   "(the Vanilla RNN lesson's view).")
+        ui.plot(hidden_heatmap(trace), "checkpoint-hidden", key="ckpt_hidden",
+                caption="The hidden state $h_t$ of the last layer after each input token (columns), one row per "
+                        "unit, on the fixed scale [-1, 1] (the Vanilla RNN lesson's view).")
         if trace.cell_type in ("lstm", "gru"):
             cell = trace.first
-            ui.plot(gp.gates_grid(cell, tokens), "checkpoint-gates", gp.gates_frame(cell, tokens), key="ckpt_gates")
-            st.caption("Every gate of the first layer at every step (the LSTM and GRU lesson's view).")
+            ui.plot(gp.gates_grid(cell, tokens), "checkpoint-gates", gp.gates_frame(cell, tokens), key="ckpt_gates",
+                    caption="Every gate, the cell state (LSTM only) and the hidden state of the first layer, one "
+                            "panel each: units on the rows, input tokens on the columns, each on its own fixed scale "
+                            "(the LSTM and GRU lesson's view).")
     elif arch == "seq2seq-gru" and ckpt.target_vocab is not None:
         trace = model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.target_vocab, max_len=2 * len(tokens) + 5)
         st.markdown(f"**Translation:** {' '.join(trace.output_tokens)}")
         if trace.weights is not None:
-            ui.plot(attention_heatmap(trace), "checkpoint-attention", key="ckpt_attention")
-            st.caption("Attention of each output word over the source words (the translation lesson's view).")
+            ui.plot(attention_heatmap(trace), "checkpoint-attention", key="ckpt_attention",
+                    caption="Attention weight α_ij of each output word i (rows) over the source words j (columns), "
+                            "from 0 to 1 (the translation lesson's view).")
         else:
             st.info("This model has no attention, so there is no alignment to draw.")
     else:
@@ -111,7 +115,7 @@ if kind == "seqviz checkpoint":
 # -- 2. word vectors: the embeddings lab's loader and explorer ----------------------------------------
 if kind == "Word vectors":
     st.header("Word vectors")
-    st.markdown(
+    explain(
         "Word vectors in GloVe text, word2vec text or binary, or fastText `.vec` format open on the "
         "**Pretrained vectors** page: it checks the file (header counts against the file size, exactly D "
         "finite numbers a row, repeated words), shows what was read and what was rejected, and hands the "
@@ -122,7 +126,7 @@ if kind == "Word vectors":
 
 # -- 3. Hugging Face folders ----------------------------------------------------------------------------
 st.header("A Hugging Face transformer folder")
-st.markdown(
+explain(
     f"A folder with `config.json`, `model.safetensors` and tokenizer files, for these families only: "
     f"{', '.join(hf.FAMILIES.values())}. It is built with the `transformers` library from the local files "
     "only, with remote code switched off: a config that asks for custom code (`auto_map`) is refused, "
@@ -174,12 +178,20 @@ c1, c2 = st.columns(2)
 layer = c1.number_input("Layer", 1, L, 1, key="hf_layer", bind="query-params")
 head = c2.number_input("Head", 1, H, 1, key="hf_head", bind="query-params")
 st.latex(r"a_{ij} = \operatorname{softmax}_j\!\left(\frac{q_i \cdot k_j}{\sqrt{d}}\right)")
-st.caption("Row i of a head is how token i (the query) spreads its attention over the tokens j (the keys); "
-           "each row sums to 1." + (" GPT-2 is causal: a token attends only to itself and the tokens "
-                                    "before it, so the upper triangle is 0." if report.causal else ""))
+explain("Row i of a head is how token i (the query) spreads its attention over the tokens j (the keys); "
+        "each row sums to 1." + (" GPT-2 is causal: a token attends only to itself and the tokens "
+                                 "before it, so the upper triangle is 0." if report.causal else ""))
 frame = hp.attention_frame(tr.attention, tr.tokens)
-ui.plot(hp.head_heatmap(tr.attention, tr.tokens, int(layer) - 1, int(head) - 1), "hf-head", frame, key="hf_head_fig")
-ui.plot(hp.attention_grid(tr.attention, tr.tokens), "hf-grid", key="hf_grid")
-ui.plot(hp.hidden_norms_figure(tr.hidden_norms, tr.tokens), "hf-norms", key="hf_norms")
+ui.plot(hp.head_heatmap(tr.attention, tr.tokens, int(layer) - 1, int(head) - 1), "hf-head", frame, key="hf_head_fig",
+        caption=f"Layer {int(layer)}, head {int(head)}: cell (i, j) is the weight $a_{{ij}}$ query token i (row) gives "
+                "key token j (column), from 0 to 1.")
+ui.plot(hp.attention_grid(tr.attention, tr.tokens), "hf-grid", key="hf_grid",
+        caption="Every head at once: one small map per layer and head, each with queries i on the rows and keys j "
+                "on the columns, weights from 0 to 1.")
+ui.plot(hp.hidden_norms_figure(tr.hidden_norms, tr.tokens), "hf-norms", key="hf_norms",
+        caption="The norm ‖h‖ of each token's hidden state (columns) after the embeddings (row 0) and after each "
+                "layer, from 0 up.")
 if tr.next_tokens is not None:
-    ui.plot(hp.next_token_bars(tr.next_tokens, tr.next_probs), "hf-next", key="hf_next")
+    ui.plot(hp.next_token_bars(tr.next_tokens, tr.next_probs), "hf-next", key="hf_next",
+            caption="The model's 10 likeliest next tokens after this sentence, one bar each, by probability from 0 "
+                    "to 1.")

@@ -15,10 +15,10 @@ from seqviz import wordvectors as wvm
 from seqviz.plotting import embeddings as ep
 from seqviz.tasks.corpus import analogy_questions
 from seqviz.ui import explorer as ex
-from seqviz.ui.classroom import predict_then_reveal
+from seqviz.ui.classroom import explain, predict_then_reveal
 
 st.title("Embedding explorer: the geometry of meaning")
-st.markdown(
+explain(
     "A word vector $e_w$ is one row of numbers per word. Word2Vec and GloVe place words that occur in "
     "similar contexts at similar places, so directions and neighbourhoods start to mean something. "
     "Here you look at that geometry: a map of the words, each word's nearest neighbours, analogies "
@@ -76,17 +76,19 @@ st.caption(f"{len(words):,} of {len(wv.words):,} words projected ({wv.source}), 
            + (f"Labels are drawn for up to {ep.MAX_LABELS} words; hover for the others." if len(words) > ep.MAX_LABELS
               and show_labels else "Hover a point for its word and group."))
 ui.plot(ep.word_map(p.coords, words, groups, titles, highlight=found, labels=show_labels),
-        f"explorer-map-{method}-{dims}d", ep.map_frame(p.coords, words, groups, titles), key="map")
+        f"explorer-map-{method}-{dims}d", ep.map_frame(p.coords, words, groups, titles), key="map",
+        caption=f"Each point is one word's vector $e_w$ projected to {dims}-D by {proj.METHODS[method]} (axes as "
+                "labelled); colour is the word's group, and the searched words are ringed.")
 if method == "pca":
-    st.markdown(f"**PCA** rotates the {wv.vectors.shape[1]}-dimensional vectors and keeps the {dims} directions "
-                f"along which they vary most; together they hold **{p.explained.sum():.0%}** of the variance, "
-                "so the rest is hidden. It is linear: a direction on the map, such as male to female, is one "
-                "direction in the vectors too.")
+    explain(f"**PCA** rotates the {wv.vectors.shape[1]}-dimensional vectors and keeps the {dims} directions "
+            f"along which they vary most; together they hold **{p.explained.sum():.0%}** of the variance, "
+            "so the rest is hidden. It is linear: a direction on the map, such as male to female, is one "
+            "direction in the vectors too.")
 else:
-    st.markdown(f"**t-SNE** places the words so that each one's near neighbours (by cosine) stay near; it reached a "
-                f"KL divergence of {p.kl_divergence:.2f} (perplexity {proj.perplexity_for(len(words)):.0f}, seed "
-                f"{proj.SEED}). Clusters mean something; distances *between* clusters and the axes do not, and "
-                "another seed or another number of words gives another picture.")
+    explain(f"**t-SNE** places the words so that each one's near neighbours (by cosine) stay near; it reached a "
+            f"KL divergence of {p.kl_divergence:.2f} (perplexity {proj.perplexity_for(len(words)):.0f}, seed "
+            f"{proj.SEED}). Clusters mean something; distances *between* clusters and the axes do not, and "
+            "another seed or another number of words gives another picture.")
 
 # -- 2. nearest neighbours ---------------------------------------------------------------------------
 st.header("2. Nearest neighbours")
@@ -107,7 +109,7 @@ ui.show_code(wvm.nearest)
 
 # -- 3. analogies --------------------------------------------------------------------------------------
 st.header("3. Analogies: x − y + z")
-st.markdown("Start from $x$, take away what $y$ has, add what $z$ has: *king − man + woman* asks for the word "
+explain("Start from $x$, take away what $y$ has, add what $z$ has: *king − man + woman* asks for the word "
             "that is to *woman* what *king* is to *man*. With unit vectors $\\hat e = e / \\lVert e \\rVert$:")
 st.latex(r"\hat d = \arg\max_{w \notin \{x,\, y,\, z\}} \cos\big(e_w,\; \hat e_x - \hat e_y + \hat e_z\big)")
 a1, a2, a3, a4 = st.columns([1, 1, 1, 1.3], vertical_alignment="bottom")
@@ -124,10 +126,11 @@ else:
     other = wvm.analogy(wv, y, x, z, k=1, exclude_inputs=not exclude)[0]
     st.dataframe(ep.neighbours_frame(answers, wv.groups), hide_index=True, width="stretch")
     st.markdown(f"{'Without' if exclude else 'With'} the exclusion the top answer would be **{other[0]}** "
-                f"(cos {other[1]:.3f}). Why it matters: $\\hat e_x - \\hat e_y + \\hat e_z$ is built from the inputs, "
-                "so it can stay closer to $x$ or $z$ than to any other word, and the question answers itself. "
-                "word2vec's and gensim's analogy tests leave the three inputs out, and so do the accuracies reported "
-                "on these pages; the two figures below show what that changes for these vectors.")
+                f"(cos {other[1]:.3f}).")
+    explain("Why it matters: $\\hat e_x - \\hat e_y + \\hat e_z$ is built from the inputs, "
+            "so it can stay closer to $x$ or $z$ than to any other word, and the question answers itself. "
+            "word2vec's and gensim's analogy tests leave the three inputs out, and so do the accuracies reported "
+            "on these pages; the two figures below show what that changes for these vectors.")
     if wv.groups:
         questions = list(analogy_questions())
         acc_in = wvm.analogy_accuracy(wv, questions, exclude_inputs=True)
@@ -148,9 +151,9 @@ if problem_h or missing_h:
     st.warning(problem_h or f"Not in these vectors: {', '.join(repr(proj.shorten(w)) for w in missing_h[:5])}.")
 if len(chosen) >= 2:
     sims = wvm.similarity_matrix(wv, chosen)
-    ui.plot(ep.similarity_heatmap(chosen, sims), "explorer-similarity", ep.similarity_frame(chosen, sims), key="sims")
-    st.caption("Cosine similarity of every pair: red for the same direction, white for unrelated (0), blue for "
-               "opposite; the diagonal is each word with itself (1).")
+    ui.plot(ep.similarity_heatmap(chosen, sims), "explorer-similarity", ep.similarity_frame(chosen, sims), key="sims",
+            caption="Cell (u, v) is $\\cos(e_u, e_v)$ on a scale from −1 to 1: red for the same direction, white for "
+                    "unrelated (0), blue for opposite; the diagonal is each word with itself (1).")
 else:
     st.info("Type at least two words of the vocabulary to compare them.")
 
@@ -167,9 +170,9 @@ else:
         pm = ex.projection(m, s, common, method, 2)
         panels.append((ex.SHIPPED[m], pm.coords, common, [s.groups[w] for w in common]))
     ui.plot(ep.side_by_side(panels, highlight=found), f"explorer-side-by-side-{method}",
-            pd.concat([ep.map_frame(c, w, g, ["x", "y"]).assign(vectors=t) for t, c, w, g in panels]), key="side")
-    st.caption(f"The same {len(common)} grouped words of the built-in corpus, {proj.METHODS[method]} in 2-D, one "
-               "projection per method (so the orientation of each panel is arbitrary); colours are the groups.")
+            pd.concat([ep.map_frame(c, w, g, ["x", "y"]).assign(vectors=t) for t, c, w, g in panels]), key="side",
+            caption=f"The same {len(common)} grouped words of the built-in corpus, {proj.METHODS[method]} in 2-D, one "
+                    "projection per method (so the orientation of each panel is arbitrary); colours are the groups.")
     purity = {m: ex.group_purity(m, s) for m, s in shipped.items()}
     st.markdown("Share of grouped words whose 5 nearest neighbours all lie in their own group: "
                 + ", ".join(f"{ex.SHIPPED[m]} **{v:.0%}**" for m, v in purity.items()) + ".")

@@ -53,7 +53,9 @@ else:
     ids = [data.words.index(w) for w in chosen]
     sub = X.dense(ids)
     ui.plot(figs.cooccurrence_heatmap(sub, chosen), "glove-cooccurrence",
-            pd.DataFrame(sub, index=chosen, columns=chosen).reset_index(names="word"), key="glove_fig_x")
+            pd.DataFrame(sub, index=chosen, columns=chosen).reset_index(names="word"), key="glove_fig_x",
+            caption="Cell (i, j) is the count X_ij for word i (row) and context word j (column), coloured by "
+                    "log(1 + X_ij) from 0 up; a cross marks X_ij = 0.")
 ui.show_code(gl.cooccurrence)
 ki, ti, qi = (data.words.index(w) for w in ("king", "throne", "queen"))
 x_kt, x_kq = X.lookup(ki, ti), X.lookup(ki, qi)
@@ -73,7 +75,9 @@ marks = {f"({a}, {b})": X.lookup(data.words.index(a), data.words.index(b))
          for a, b in (("king", "throne"), ("the", "was"), ("queen", "she")) if a in data.words and b in data.words}
 ui.plot(figs.weighting_figure(float(x_max), float(alpha), marks), "glove-weighting",
         pd.DataFrame({"pair": list(marks), "X": list(marks.values()),
-                      "f": [float(gl.weighting(v, x_max, alpha)) for v in marks.values()]}), key="glove_fig_f")
+                      "f": [float(gl.weighting(v, x_max, alpha)) for v in marks.values()]}), key="glove_fig_f",
+        caption="The weight f(x) = min(1, (x / x_max)^α), from 0 to 1, against the count x on a log axis; the dots "
+                "are the counts X_ij of three pairs and the dotted line is x_max.")
 explain("Rare pairs are noisy, so they get a small weight; very frequent pairs (the, was) would dominate the fit, "
         "so the weight stops growing at x_max. A pair with X_ij = 0 has no term at all: log 0 is undefined.")
 
@@ -130,7 +134,9 @@ if own is not None:
     tr = own["trainer"]
     steps, losses = zip(*tr.history) if tr.history else ((), ())
     ui.plot(figs.loss_curve(steps, losses, "J per entry", "GloVe objective"), "glove-own-loss",
-            pd.DataFrame({"step": steps, "J_per_entry": losses}), key="glove_fig_own_loss")
+            pd.DataFrame({"step": steps, "J_per_entry": losses}), key="glove_fig_own_loss",
+            caption="Your model's objective J per non-zero entry X_ij, averaged over each chunk of steps, against "
+                    "the SGD step.")
     st.success(f"{own['label']}: {tr.epochs_done} epochs in {tr.seconds:.1f} s over {len(tr.X.values):,} non-zero "
                "counts. The embedding explorer lists these vectors too.")
     rows = [i for i, w in enumerate(tr.data.words) if w in tr.data.groups] or list(range(min(150, len(tr.data.words))))

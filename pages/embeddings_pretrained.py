@@ -13,7 +13,7 @@ from seqviz import ui
 from seqviz import vectorfiles as vf
 from seqviz.plotting import embeddings as ep
 from seqviz.ui import explorer as ex
-from seqviz.ui.classroom import predict_then_reveal
+from seqviz.ui.classroom import explain, predict_then_reveal
 from seqviz.ui.vectors import read_upload, register_session_vectors, session_vectors
 from seqviz.wordvectors import WordVectors
 
@@ -21,7 +21,7 @@ MB = 1024 * 1024
 SAMPLE = "skipgram"  # the sample file: the shipped skip-gram vectors, written as word2vec text
 
 st.title("Pretrained vectors: bring your own")
-st.markdown(
+explain(
     "Word vectors trained elsewhere come as files in a few formats. Upload one and it is read here, checked, "
     "and can be explored like the vectors trained in these lessons.\n\n"
     "- **GloVe** text: one word a line followed by its $D$ numbers, no header;\n"
@@ -92,16 +92,19 @@ preview["||e||"] = norms[:show]
 st.dataframe(preview, hide_index=True, width="stretch")
 heat_df = pd.DataFrame(wv.vectors[:show, :50], columns=[f"e[{i}]" for i in range(min(d, 50))])
 heat_df.insert(0, "word", list(wv.words[:show]))
-ui.plot(ep.vector_rows_heatmap(wv.words[:show], wv.vectors[:show]), "vectors-first-rows", heat_df, key="rows")
-st.caption(f"Each row is one word's vector e_w (first {min(d, 50)} of {d} numbers); red positive, blue negative, "
-           "on a scale symmetric about 0. Single numbers mean little on their own: meaning lives in directions.")
+ui.plot(ep.vector_rows_heatmap(wv.words[:show], wv.vectors[:show]), "vectors-first-rows", heat_df, key="rows",
+        caption=f"Each row is one word's vector $e_w$ in file order, each column one dimension $i$ (the first "
+                f"{min(d, 50)} of {d}); red positive, blue negative, on a scale symmetric about 0.")
+explain("Single numbers mean little on their own: meaning lives in directions.")
 
 st.header("2. How long are the vectors?")
 st.latex(r"\lVert e_w \rVert = \sqrt{\textstyle\sum_{i=1}^{D} e_w[i]^2}")
 ui.plot(ep.norms_by_rank(norms), "vectors-lengths", pd.DataFrame({"row": np.arange(1, n + 1), "word": list(wv.words),
-                                                                  "length": norms}), key="norms")
-st.caption("Files list the most frequent words first. Cosine similarity ignores length, so the explorer compares "
-           "directions only.")
+                                                                  "length": norms}), key="norms",
+        caption="Each point is one word: its row in the file (1 = first; a log axis past 100 rows) against its "
+                "length $\\lVert e_w \\rVert$.")
+explain("Files list the most frequent words first. Cosine similarity ignores length, so the explorer compares "
+        "directions only.")
 
 # -- 3. use them -------------------------------------------------------------------------------------------
 st.header("3. Explore them")

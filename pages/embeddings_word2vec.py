@@ -113,7 +113,9 @@ if sk is not None and pairs:
     p_raw, p_neg = counts / counts.sum(), w2v.negative_distribution(counts, 0.75)
     top = [wv.words[i] for i in order]
     ui.plot(figs.negative_distribution_figure(top, p_raw[order], p_neg[order]), "word2vec-negative-distribution",
-            pd.DataFrame({"word": top, "frequency": p_raw[order], "p_negative": p_neg[order]}), key="w2v_fig_dist")
+            pd.DataFrame({"word": top, "frequency": p_raw[order], "p_negative": p_neg[order]}), key="w2v_fig_dist",
+            caption="For the 12 most frequent words: each word's share of the corpus beside its share of the negative "
+                    "draws, P(negative) ∝ count^0.75, both in %.")
     the = wv.index("the") if "the" in wv else int(order[0])
     predict_then_reveal(
         "word2vec_q_the", f"Is “{wv.words[the]}” drawn as a negative more often, as often, or less often than its "
@@ -150,7 +152,8 @@ if own is not None:
     tr = own["trainer"]
     steps, losses = zip(*tr.history) if tr.history else ((), ())
     ui.plot(figs.loss_curve(steps, losses), "word2vec-own-loss",
-            pd.DataFrame({"step": steps, "loss": losses}), key="w2v_fig_own_loss")
+            pd.DataFrame({"step": steps, "loss": losses}), key="w2v_fig_own_loss",
+            caption="Your model's training loss L per example against the SGD step.")
     st.success(f"{own['label']}: {tr.epochs_done} epochs in {tr.seconds:.1f} s "
                f"({tr.words_trained / max(tr.seconds, 1e-9):,.0f} words a second on one CPU thread). "
                "The embedding explorer lists these vectors too.")

@@ -20,7 +20,7 @@ from seqviz.plotting import sentiment as figs
 from seqviz.tasks.sentiment import PHENOMENA, SentimentTask, shown_tokens
 from seqviz.training import TrainingRun
 from seqviz.ui import sentiment as us
-from seqviz.ui.classroom import predict_then_reveal
+from seqviz.ui.classroom import explain, predict_then_reveal
 
 EXAMPLES = ["the plot was not bad at all", "i did not think the acting was good",
             "the music was great but the ending was very dull", "the ending was dull but the music was great",
@@ -29,7 +29,7 @@ METHODS = ["integrated gradients", "gradient x input"]
 CHUNKS = [50, 100, 200]  # steps a press of the button trains (an LSTM does ~10 steps/s on one thread)
 
 st.title("Sentiment: why word order matters")
-st.markdown(
+explain(
     "Five small models read short film reviews and say **negative** or **positive**. The reviews come from a "
     "grammar with labelled phenomena: plain opinions (*the plot was great*), intensifiers and downtoners "
     "(*very*, *somewhat*), negation next to the adjective (*not bad*) or four words away (*i did not think the "
@@ -45,10 +45,10 @@ st.latex(r"\text{bag:}\quad e_t = E[x_t], \qquad m = \frac{1}{T}\sum_{t=1}^{T} e
          r"\qquad p = \operatorname{softmax}(z)")
 st.latex(r"\text{recurrent:}\quad h_t = \mathrm{cell}(x_t, h_{t-1}), \qquad z = W_{hy}\, h_T + b_y "
          r"\quad\big(\text{BiLSTM: } z = W_{hy} [\overrightarrow{h}_T;\ \overleftarrow{h}_1] + b_y\big)")
-st.markdown("$x_t$ is word $t$ of $T$; $E$ holds one vector $e_t$ per word (16 numbers, learned); the recurrent "
-            "cells are the LSTM, GRU and tanh RNN of the recurrent lab, fed one-hot words, 32 units each. Because "
-            "$W$ is linear, the bag's $z = \\frac{1}{T}\\sum_t W e_t + b$: every word casts a fixed vote wherever it "
-            "stands, and no word can change another's vote.")
+explain("$x_t$ is word $t$ of $T$; $E$ holds one vector $e_t$ per word (16 numbers, learned); the recurrent "
+        "cells are the LSTM, GRU and tanh RNN of the recurrent lab, fed one-hot words, 32 units each. Because "
+        "$W$ is linear, the bag's $z = \\frac{1}{T}\\sum_t W e_t + b$: every word casts a fixed vote wherever it "
+        "stands, and no word can change another's vote.")
 ui.show_code(BagOfEmbeddings.classify, RecurrentNet.read_out)
 
 # -- 1. type a review -----------------------------------------------------------------------------------
@@ -79,17 +79,19 @@ else:
     st.caption("p(positive) of every model for the words " + " · ".join(f"`{w}`" for w in shown[:60])
                + ". Right of the dashed line: positive.")
     ui.plot(figs.predictions_figure(probs, task.class_names), "sentiment-predictions",
-            figs.predictions_frame(probs, task.class_names), key="predictions")
+            figs.predictions_frame(probs, task.class_names), key="predictions",
+            caption=f"One bar per model: its probability p({task.class_names[1]}) for this review on a scale from 0 "
+                    "to 1, the dashed line at 0.5.")
 
 # -- 2. reading word by word ---------------------------------------------------------------------------
 st.header("2. Reading, word by word")
 readers = {label: models[label] for label in ("LSTM", "GRU", "Vanilla RNN") if label in models}
 mine_readers = {f"Mine: {k}": m for k, m in own.items() if m.arch in ("rnn", "lstm", "gru")}
 reader = st.selectbox("Model that reads", [*readers, *mine_readers], key="sentiment_reader", bind="query-params")
-st.markdown("After each word $t$ the recurrent model's state $h_t$ already holds the review so far, so "
-            "$\\operatorname{softmax}(W_{hy} h_t + b_y)$ is the answer it would give if the review ended there. "
-            "The bag's answer after word $t$ uses the mean of the first $t$ vectors. Watch the lines at *not* and "
-            "at *but*. (The BiLSTM has no such reading: its right-to-left half must read the whole review first.)")
+explain("After each word $t$ the recurrent model's state $h_t$ already holds the review so far, so "
+        "$\\operatorname{softmax}(W_{hy} h_t + b_y)$ is the answer it would give if the review ended there. "
+        "The bag's answer after word $t$ uses the mean of the first $t$ vectors. Watch the lines at *not* and "
+        "at *but*. (The BiLSTM has no such reading: its right-to-left half must read the whole review first.)")
 if tokens is not None and reader is not None:
     if reader in readers:
         trace = us.shipped_trace(readers[reader].name, tokens)
@@ -100,9 +102,10 @@ if tokens is not None and reader is not None:
     if bag_trace is not None:
         lines[bag_label] = bag_trace.step_probs[:, 1]
     ui.plot(figs.reading_figure(shown, lines, trace.hidden), "sentiment-reading",
-            figs.reading_frame(shown, lines, trace.hidden), key="reading")
-    st.caption("Top: p(positive) if the review ended after word t. Bottom: the reader's hidden state $h_t$, "
-               "one row per unit, on the fixed scale [-1, 1] (red positive, blue negative).")
+            figs.reading_frame(shown, lines, trace.hidden), key="reading",
+            caption="Top: p(positive) if the review ended after word $t$ (x axis: the words read). Bottom: the "
+                    "reader's hidden state $h_t$, one row per unit, on the fixed scale [-1, 1] (red positive, blue "
+                    "negative).")
 
 # -- 3. attribution --------------------------------------------------------------------------------------
 st.header("3. Which words pushed the answer?")
@@ -113,19 +116,21 @@ st.latex(r"F(u) = z_{\mathrm{pos}}(u) - z_{\mathrm{neg}}(u), \qquad "
          + (r"a_t = \sum_d u_{td}\, \frac{1}{m}\sum_{k=1}^{m} \frac{\partial F}{\partial u_{td}}\Big(\tfrac{k - 1/2}{m}\, u\Big),"
             r"\qquad \sum_t a_t \approx F(u) - F(0)" if method == METHODS[0]
             else r"a_t = \sum_d u_{td}\, \frac{\partial F}{\partial u_{td}}(u)"))
-st.markdown("$u_t$ is what the model reads for word $t$: the bag's vector $e_t$, a recurrent net's one-hot $x_t$. "
-            "$a_t > 0$ (red) pushed towards positive, $a_t < 0$ (blue) towards negative; each row is scaled by its "
-            "own largest $|a_t|$ (hover for the raw numbers), since the models' scores differ in size. Integrated gradients "
-            "adds the gradient along the straight path from no input at all ($u = 0$) to the review, so the "
-            "$a_t$ add up to the change in $F$; for the bag, whose $F$ is linear, both methods give exactly each "
-            "word's vote $(W_{\\mathrm{pos}} - W_{\\mathrm{neg}})\\, e_t / T$.")
+explain("$u_t$ is what the model reads for word $t$: the bag's vector $e_t$, a recurrent net's one-hot $x_t$. "
+        "$a_t > 0$ (red) pushed towards positive, $a_t < 0$ (blue) towards negative; each row is scaled by its "
+        "own largest $|a_t|$ (hover for the raw numbers), since the models' scores differ in size. Integrated gradients "
+        "adds the gradient along the straight path from no input at all ($u = 0$) to the review, so the "
+        "$a_t$ add up to the change in $F$; for the bag, whose $F$ is linear, both methods give exactly each "
+        "word's vote $(W_{\\mathrm{pos}} - W_{\\mathrm{neg}})\\, e_t / T$.")
 if tokens is not None:
     atts = {label: us.shipped_attribution(ckpt.name, tokens, method) for label, ckpt in models.items()}
     for k, m in own.items():
         atts[f"Mine: {k}"] = attribute(m.run.model, vocab.encode(tokens), list(tokens), method)
     rows = {label: a.values for label, a in atts.items()}
     ui.plot(figs.attribution_figure(shown, rows), "sentiment-attribution", figs.attribution_frame(shown, rows),
-            key="attribution")
+            key="attribution",
+            caption=f"One row per model, one cell per word $t$: its attribution $a_t$ ({method}) divided by the "
+                    "row's largest $|a_t|$, from −1 (blue, towards negative) to 1 (red, towards positive).")
     gaps = pd.DataFrame([{"model": k, "F(u)": a.score, "F(0)": a.baseline_score, "sum of a_t": float(a.values.sum()),
                           "sum - (F(u) - F(0))": a.gap} for k, a in atts.items()])
     with st.expander("Do the attributions add up? (completeness)"):
@@ -148,10 +153,14 @@ st.markdown(f"Every shipped model on the same {counts['overall']:,} test reviews
             "recorded when it was built; your own models on the first "
             f"{us.CHECK_REVIEWS} of them. *Held-out template*: {counts['held-out template']} reviews shaped *i never "
             "found the N ADJ*, a negation no model saw in training.")
-ui.plot(figs.accuracy_figure(acc, counts), "sentiment-accuracy", figs.accuracy_frame(acc, counts), key="accuracy")
+ui.plot(figs.accuracy_figure(acc, counts), "sentiment-accuracy", figs.accuracy_frame(acc, counts), key="accuracy",
+        caption="Test accuracy (0 to 100%) of every model, one bar colour each, on the test reviews with each "
+                "phenomenon (how many under its name); the dashed line is chance, 50%.")
 matrices = {label: m["confusion"] for label, m in recorded.items() if "confusion" in m}
 ui.plot(figs.confusion_figure(matrices, task.class_names), "sentiment-confusion",
-        figs.confusion_frame(matrices, task.class_names), key="confusion")
+        figs.confusion_frame(matrices, task.class_names), key="confusion",
+        caption="One panel per shipped model: each cell counts the test reviews of a true class (row) given a "
+                "predicted class (column), coloured by its share of the row from 0 to 100%.")
 
 # -- questions ----------------------------------------------------------------------------------------------
 probe = ("the", "plot", "was", "not", "good")
@@ -195,9 +204,9 @@ if who is not None and phen is not None:
 
 # -- 6. train your own ---------------------------------------------------------------------------------
 st.header("6. Train your own")
-st.markdown("Train any of the five models from scratch on fresh reviews from the training split, a chunk of steps "
-            f"of 64 reviews at a time (Adam, learning rate 0.01). After each chunk it is scored on {us.CHECK_REVIEWS} "
-            "test reviews; it joins every view above. The shipped recipe: 600 steps.")
+explain("Train any of the five models from scratch on fresh reviews from the training split, a chunk of steps "
+        f"of 64 reviews at a time (Adam, learning rate 0.01). After each chunk it is scored on {us.CHECK_REVIEWS} "
+        "test reviews; it joins every view above. The shipped recipe: 600 steps.")
 vectors = us.embedding_vectors()
 with st.form("sentiment_new"):
     f1, f2, f3 = st.columns(3)
@@ -241,7 +250,9 @@ if own:
                                   [c["per_phenomenon"]["negation"] or 0 for c in m.checks],
                                   [c["per_phenomenon"]["contrast"] or 0 for c in m.checks]), "sentiment-own-curve",
                 pd.DataFrame([{"step": c["step"], "accuracy": c["accuracy"], **c["per_phenomenon"]} for c in m.checks]),
-                key="own-curve")
+                key="own-curve",
+                caption="Test accuracy of your model (0 to 100%) after each chunk, against training steps: overall, "
+                        f"on negation and on contrast, scored on {us.CHECK_REVIEWS} test reviews.")
     if m.run.history:
         from seqviz.plotting import loss_chart
         st.altair_chart(loss_chart([e.step for e in m.run.history], [e.loss for e in m.run.history]), width="stretch")

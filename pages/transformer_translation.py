@@ -54,7 +54,7 @@ st.latex(r"\text{encoder: } x \leftarrow \mathrm{LN}_1(x + \mathrm{MultiHead}(x,
          r"x \leftarrow \mathrm{LN}_2(x + \mathrm{FFN}(x))")
 st.latex(r"\text{decoder: } y \leftarrow \mathrm{LN}_1(y + \mathrm{MultiHead}(y, y, \text{causal})),\quad "
          r"y \leftarrow \mathrm{LN}_2(y + \mathrm{MultiHead}(y, m)),\quad y \leftarrow \mathrm{LN}_3(y + \mathrm{FFN}(y))")
-st.markdown(
+explain(
     f"This model: $D = {D}$ numbers per word, $n_h = {NH}$ heads of $d = {D // NH}$, "
     f"{cfg.n_encoder_layers} encoder and {L} decoder layers, feed-forward width $F = {cfg.d_ff}$, "
     f"{cfg.positional} positions. $x_t = E[w_t] + P_t$ enters the first layer; $m$ is the encoder's output. "
@@ -101,11 +101,16 @@ ui.plot(figs.head_grid_figure(weights, queries, keys, kind, (layer, head)), f"tr
         pd.DataFrame([(l + 1, h + 1, queries[i], keys[j], float(weights[l, h, i, j]))
                       for l in range(weights.shape[0]) for h in range(NH)
                       for i in range(len(queries)) for j in range(len(keys))],
-                     columns=["layer", "head", "query", "key", "weight"]), key="transformer-grid")
+                     columns=["layer", "head", "query", "key", "weight"]), key="transformer-grid",
+        caption=f"{figs.KIND_TITLES[kind]}: one small map per layer (rows) and head (columns), the chosen one "
+                "outlined; in each, cell (i, j) is the weight query word i gives key word j, from 0 to 1.")
 ui.plot(figs.attention_map_figure(weights[layer, head], queries, keys, f"{KINDS[kind]}, layer {layer + 1}, "
                                   f"head {head + 1}", causal=kind == "decoder"), f"transformer-{kind}-head",
         pd.DataFrame(weights[layer, head], index=queries, columns=keys).reset_index(names="query"),
-        key="transformer-head")
+        key="transformer-head",
+        caption=f"{KINDS[kind]}, layer {layer + 1}, head {head + 1}, enlarged: row i is query word i, column j key "
+                "word j, and each cell its softmax weight from 0 to 1" + (" (grey cells masked)." if kind == "decoder"
+                                                                           else "."))
 explain("Rows are the words asking (queries), columns the words answering (keys); each row is one softmax, so "
         "it sums to 1. Heads of the same layer often specialise: one looks at the word itself, one at a "
         "neighbour, one at the noun a determiner or adjective must agree with.")
@@ -116,7 +121,10 @@ ui.plot(figs.attention_map_figure(base.decoder_attention[min(layer, L - 1), head
                                   base.input_tokens, f"decoder masked self-attention, layer {min(layer, L - 1) + 1}, "
                                   f"head {head + 1}", causal=True), "transformer-causal",
         pd.DataFrame(base.decoder_attention[min(layer, L - 1), head], index=base.input_tokens,
-                     columns=base.input_tokens).reset_index(names="query"), key="transformer-causal")
+                     columns=base.input_tokens).reset_index(names="query"), key="transformer-causal",
+        caption=f"The decoder's masked self-attention (layer {min(layer, L - 1) + 1}, head {head + 1}): row i is the "
+                "word being written, column j a word already written, each cell its weight from 0 to 1; grey cells "
+                "($j > i$) are masked.")
 explain("Grey cells are masked: while writing word i the decoder must not peek at words it has not written "
         "yet, so $M_{ij} = -\\infty$ for $j > i$ and the softmax gives them exactly 0. In training all positions "
         "are computed at once, and this mask is what makes that honest.")
@@ -141,7 +149,9 @@ if rnn is not None:
     ui.plot(figs.cross_compare_figure(cross, base.output_tokens, rtr.weights[0, 0], rtr.output_tokens,
                                       base.source_tokens, title), "transformer-vs-rnn",
             pd.DataFrame(cross, index=base.output_tokens, columns=base.source_tokens).reset_index(names="output"),
-            key="transformer-cross")
+            key="transformer-cross",
+            caption="Left: the transformer's cross-attention weights (row i an output word, column j a source word); "
+                    "right: the GRU decoder's $α_{ij}$ for its own translation; both from 0 to 1.")
 explain("Left: where the transformer's output word i looks in the source (its query is the decoder's vector "
         "for position i, before it has chosen word i). Right: the GRU decoder's α_ij for its own translation. The "
         "RNN has one attention; the transformer has one per head and layer, and no single head has to align.")
@@ -152,12 +162,16 @@ side = "decoder" if kind != "encoder" else "encoder"
 ffn = (base.decoder_ffn if side == "decoder" else base.encoder_ffn)[min(layer, n_layers - 1)]
 ffn_tokens = base.input_tokens if side == "decoder" else base.source_tokens
 ui.plot(figs.ffn_figure(ffn, ffn_tokens, f"{side} layer {min(layer, n_layers - 1) + 1}: ReLU(W_1 x + b_1)"),
-        "transformer-ffn", pd.DataFrame(ffn, index=ffn_tokens).reset_index(names="word"), key="transformer-ffn")
+        "transformer-ffn", pd.DataFrame(ffn, index=ffn_tokens).reset_index(names="word"), key="transformer-ffn",
+        caption=f"The {side}'s feed-forward activations $\\mathrm{{ReLU}}(W_1 x + b_1)$: one column per word, one "
+                "row per feed-forward unit, from 0 to the largest activation.")
 st.subheader("Positional encodings")
 P = tui.positional_table(POSITIONS)
 ui.plot(figs.positional_figure(P, base.source_tokens, f"P_t for positions 0-{POSITIONS - 1}; the first "
                                f"{len(base.source_tokens)} are added to this sentence's words"),
-        "transformer-positions", pd.DataFrame(P).assign(position=range(len(P))), key="transformer-pos")
+        "transformer-positions", pd.DataFrame(P).assign(position=range(len(P))), key="transformer-pos",
+        caption=f"The positional encodings $P_t$: one row per position t (0 to {POSITIONS - 1}), one column per "
+                "dimension, on a diverging scale symmetric about 0 (red positive, blue negative).")
 explain("Column pairs are sine and cosine waves, fast on the left and slow on the right: together they give "
         "each position a distinct pattern, and a fixed shift of position is a fixed rotation of each pair.")
 st.subheader("The residual stream through the layers")
@@ -165,11 +179,15 @@ r1, r2 = st.columns(2)
 with r1:
     ui.plot(figs.residual_norm_figure(base.encoder_residual_norms, base.source_tokens, "encoder: ‖x_t‖"),
             "transformer-residual-encoder", pd.DataFrame(base.encoder_residual_norms, columns=base.source_tokens),
-            key="transformer-res-enc")
+            key="transformer-res-enc",
+            caption="Encoder: the norm ‖x_t‖ of each source word's vector at each layer boundary, one line per "
+                    "word and the mean thick.")
 with r2:
     ui.plot(figs.residual_norm_figure(base.decoder_residual_norms, base.input_tokens, "decoder: ‖y_t‖"),
             "transformer-residual-decoder", pd.DataFrame(base.decoder_residual_norms, columns=base.input_tokens),
-            key="transformer-res-dec")
+            key="transformer-res-dec",
+            caption="Decoder: the norm ‖y_t‖ of each input word's vector at each layer boundary, one line per "
+                    "word and the mean thick.")
 explain(f"Each layer adds to the stream and its layer norm rescales it: after LN every vector has mean 0 and "
         f"variance 1 before γ and β, so its norm stays near √D = {np.sqrt(D):.1f} times the typical γ.")
 
@@ -190,7 +208,9 @@ if ablate:
                 + (":green[(the same translation)]" if cut_words == words else ":red[(a different translation)]"))
     ui.plot(figs.ablation_figure(base.output_tokens, base.probs, forced.probs), "transformer-ablation",
             pd.DataFrame({"word": base.output_tokens, "p all heads": base.probs, "p heads off": forced.probs}),
-            key="transformer-ablation")
+            key="transformer-ablation",
+            caption="For each word $y_i$ of the full model's translation, its probability $p(y_i \\mid y_{<i}, x)$ "
+                    "with all heads on and with the chosen heads off, from 0 to 1.")
 else:
     st.caption("Pick heads above to see the translation and its word probabilities change.")
 last = tuple(("cross", L - 1, h) for h in range(NH))
@@ -220,7 +240,8 @@ if rnn is not None:
             "transformer-vs-rnn-accuracy",
             pd.DataFrame([{"model": r["model"], "bucket": b, "exact match": r["by_length"].get(b)}
                           for r in rows for b in BUCKET_NAMES]), key="transformer-acc",
-            caption="exact match by source length on the same 3,000 test sentences: transformer vs GRU with attention")
+            caption="Exact match (0 to 100%) by source length on the same 3,000 test sentences: the transformer "
+                    "against the GRU with attention.")
     table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("by_length", "sentences_by_length")} for r in rows])
     st.dataframe(table, hide_index=True, column_config={
         "exact match (test)": st.column_config.NumberColumn(format="percent"),
