@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast bench build-zoo chromium clean
+.PHONY: run test test-fast bench bench-load build-zoo chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+$(VENV)/.dev-installed: requirements-dev.txt requirements-hf.txt $(VENV)/.installed
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
@@ -38,6 +38,14 @@ test-fast: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed chromium
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_recurrent.py
+	$(PY) bench/bench_transformer.py
+	$(PY) bench/bench_sentiment.py
+	$(PY) bench/bench_projection.py
+	$(PY) bench/bench_embeddings.py
+
+# A class at once (minutes; heavy on a small machine): cold start, memory budget, soak, 30 sessions.
+bench-load: $(VENV)/.dev-installed chromium
+	$(PY) bench/bench_coldstart.py && $(PY) bench/bench_memory.py && $(PY) bench/bench_soak.py && $(PY) bench/bench_load.py
 
 # Rebuild every shipped checkpoint from its recipe (deterministic; writes assets/ and SHA256SUMS).
 build-zoo: $(VENV)/.installed
