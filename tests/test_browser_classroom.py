@@ -12,33 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from browser_server import launch_chromium, open_root_once, streamlit_server
-from test_browser import PLOT, SHOTS, VIEWPORT, Visit
+from test_browser import PLOT, SHOTS, VIEWPORT, Visit, browser, server, warm_server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 PROSE = '[data-testid="stMain"] [data-testid="stMarkdown"] [data-testid="stMarkdownContainer"] p'
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def warm_server(server, browser):
-    open_root_once(browser, server)
-    return server
 
 
 class ThemedVisit(Visit):
