@@ -173,7 +173,13 @@ class ClassroomPage:
         return getattr(self._page, name)
 
     def run(self) -> None:
-        self._page.run()
+        from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+        try:
+            self._page.run()
+        except StopException:  # st.stop() on the page (say, after a bad input): the link is still shown
+            share_link(self._link, self._page.url_path)
+            raise
         share_link(self._link, self._page.url_path)
 
 
