@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqviz.models.word2vec import EmbeddingEvent
+from seqviz.models.word2vec import EmbeddingEvent, LossLog
 from seqviz.tasks.corpus import EncodedCorpus
 from seqviz.wordvectors import WordVectors
 
@@ -138,7 +138,7 @@ class Glove(torch.nn.Module):
         return (self.w + self.w_tilde).numpy().copy()
 
 
-class GloveTrainer:
+class GloveTrainer(LossLog):
     """Builds X once, then trains with AdaGrad in chunks; loss history and a snapshot after each epoch."""
 
     def __init__(self, data: EncodedCorpus, cfg: GloveConfig = GloveConfig()):
@@ -189,16 +189,9 @@ class GloveTrainer:
                     yield EmbeddingEvent(self.epochs_done + 1, self.step, 1.0, float("nan"), True)
                     return
                 if (b + 1) % self.cfg.chunk_batches == 0 and b + 1 < n_batches:
-                    self.history.append((self.step, total / count))
-                    yield EmbeddingEvent(self.epochs_done + 1, self.step, (e + (b + 1) / n_batches) / epochs,
-                                         total / count, False)
+                    yield self._chunk_done(e, b, n_batches, epochs, total, count)
                     total, count = 0.0, 0
-            if count:
-                self.history.append((self.step, total / count))
-            self.epochs_done += 1
-            self.seconds += time.perf_counter() - start
-            self.snapshots.append(self.model.word_vectors())
-            yield EmbeddingEvent(self.epochs_done, self.step, (e + 1) / epochs, self.history[-1][1], True)
+            yield self._epoch_done(e, epochs, total, count, start, self.model.word_vectors)
 
     def vectors(self, source: str | None = None) -> WordVectors:
         return WordVectors(self.data.words, self.model.word_vectors(), dict(self.data.groups) or None,

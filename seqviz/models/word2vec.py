@@ -246,7 +246,26 @@ class Word2Vec(torch.nn.Module):
                                       self.cfg.negatives / len(negatives))
 
 
-class Word2VecTrainer:
+class LossLog:
+    """What both embedding trainers (Word2VecTrainer, glove.GloveTrainer) share: the mean loss of each
+    chunk of batches in `history`, and the bookkeeping and snapshot that end an epoch. Needs the
+    attributes step, epochs_done, seconds, history and snapshots."""
+
+    def _chunk_done(self, e: int, b: int, n_batches: int, epochs: int, total: float, count: int) -> EmbeddingEvent:
+        self.history.append((self.step, total / count))
+        return EmbeddingEvent(self.epochs_done + 1, self.step, (e + (b + 1) / n_batches) / epochs, total / count, False)
+
+    def _epoch_done(self, e: int, epochs: int, total: float, count: int, start: float, snapshot) -> EmbeddingEvent:
+        if count:
+            self.history.append((self.step, total / count))
+        self.epochs_done += 1
+        self.seconds += time.perf_counter() - start
+        self.snapshots.append(snapshot())
+        return EmbeddingEvent(self.epochs_done, self.step, (e + 1) / epochs,
+                              self.history[-1][1] if self.history else float("nan"), True)
+
+
+class Word2VecTrainer(LossLog):
     """Trains a Word2Vec on an encoded corpus in chunks; keeps the loss history and a snapshot of W_in
     after every epoch (snapshots[0] is the initial W_in). Safe to interrupt: what was done stays done."""
 
@@ -308,17 +327,9 @@ class Word2VecTrainer:
                     count += len(targets[sl])
                 self.step += 1
                 if (b + 1) % self.cfg.chunk_batches == 0 and b + 1 < n_batches and count:
-                    self.history.append((self.step, total / count))
-                    yield EmbeddingEvent(self.epochs_done + 1, self.step, (e + (b + 1) / n_batches) / epochs,
-                                         total / count, False)
+                    yield self._chunk_done(e, b, n_batches, epochs, total, count)
                     total, count = 0.0, 0
-            if count:
-                self.history.append((self.step, total / count))
-            self.epochs_done += 1
-            self.seconds += time.perf_counter() - start
-            self.snapshots.append(self.model.w_in[:-1].numpy().copy())
-            yield EmbeddingEvent(self.epochs_done, self.step, (e + 1) / epochs,
-                                 self.history[-1][1] if self.history else float("nan"), True)
+            yield self._epoch_done(e, epochs, total, count, start, lambda: self.model.w_in[:-1].numpy().copy())
 
     def vectors(self, source: str | None = None) -> WordVectors:
         label = {"skipgram": "skip-gram", "cbow": "CBOW"}[self.cfg.method]
