@@ -24,6 +24,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from seqviz import zoo  # noqa: E402
+
+from seqviz import labs
 from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, remember_by_default  # noqa: E402
 from seqviz.tasks import RecallTask  # noqa: E402
 from seqviz.training import TrainingRun, evaluate  # noqa: E402
@@ -99,7 +101,7 @@ def harness_overhead(steps: int = 300) -> None:
 
 
 def long_range(max_steps: int = 3000, seeds=(0, 1, 2)) -> None:
-    recipe = zoo.RECIPES["recall-lstm"]
+    recipe = labs.recurrent.RECIPES["recall-lstm"]
     task = recipe.task
     vocab = task.vocab()
     x_test, y_test = task.tensors(task.dataset(500, 1234), vocab)

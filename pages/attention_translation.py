@@ -4,7 +4,7 @@ Library calls: ui.shipped_checkpoint and ui.shipped_translation (cached Seq2Seq.
 for "translation-attention" and "translation-noattention", TranslationTask.check_text / parse / dataset,
 seq2seq.attention_agreement, seqviz.plotting.translation (attention_heatmap, step_attention_figure,
 step_vectors_figure, top_k_figure, beam_tree_figure, length_chart, weights_heatmap, training_curve), ui.plot
-and ui.show_code; zoo.load_translation_snapshots (attention across training); a learner's own Seq2Seq trained
+and ui.show_code; labs.attention.load_translation_snapshots (attention across training); a learner's own Seq2Seq trained
 with seqviz.training.TrainingRun through ui.train_live, kept in st.session_state["tr_own"] (never cached).
 """
 
@@ -15,6 +15,8 @@ import streamlit as st
 import torch
 
 from seqviz import ui, zoo
+
+from seqviz import labs
 from seqviz.models.recurrent import copy_model
 from seqviz.models.seq2seq import Seq2Seq, Seq2SeqConfig, attention_agreement, evaluate_translation
 from seqviz.plotting import loss_chart
@@ -270,8 +272,8 @@ st.markdown("Short sentences fit in one vector; long ones do not, and the model 
 # -- 6. attention across training -----------------------------------------------------------------------------------
 st.header("6. Attention across training")
 try:
-    snaps = zoo.load_translation_snapshots()
-except zoo.SnapshotError as err:
+    snaps = labs.attention.load_translation_snapshots()
+except labs.attention.SnapshotError as err:
     snaps = None
     st.warning(f"{err} The rest of the page does not need it.")
 if snaps is not None:
@@ -318,7 +320,7 @@ st.markdown(f"Train the same network yourself, in chunks. It trains on one CPU t
             f"takes roughly 300-1,000 steps: a few chunks of a few hundred. After each chunk the model translates "
             f"{CHECK_SENTENCES} validation sentences it never trained on. Your model lives in this browser session "
             f"only; pick **my model** in section 1 to see its attention map.")
-recipe = zoo.TRANSLATION_RECIPES[SHIPPED["dot product"]]  # the seed and settings the snapshots replay
+recipe = labs.attention.TRANSLATION_RECIPES[SHIPPED["dot product"]]  # the seed and settings the snapshots replay
 o1, o2, o3 = st.columns(3)
 origin = o1.radio("Start from", ["random weights", "the shipped model"], key="tr_own_start", bind="query-params",
                   help="The shipped model: a copy of it; the cached original is never trained.")

@@ -1,11 +1,11 @@
 """Home: what seqviz teaches, the learning path (links to every lesson), and how to use it in class.
 
-Library calls: ui.app_navigation() (app.py's table, the one the router uses, so a link can never point nowhere).
+Library calls: labs.navigation() (the labs' registry, the one the router uses, so a link can never point nowhere).
 """
 
 import streamlit as st
 
-from seqviz import ui
+from seqviz import labs, ui
 
 st.title("seqviz: see inside sequence models")
 st.markdown(
@@ -16,7 +16,7 @@ st.markdown(
 )
 
 st.header("The learning path")
-for section, pages in ui.app_navigation().items():
+for section, pages in labs.navigation().items():
     lessons = [p for p in pages if p.url_path != "home"]
     if not lessons:
         continue

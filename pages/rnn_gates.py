@@ -15,13 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from seqviz import analysis, ui, zoo
+
+from seqviz import labs
 from seqviz.models.recurrent import Intervention, gru_cell, lstm_cell
 from seqviz.plotting import gates as gp
 from seqviz.ui.classroom import explain, predict_then_reveal
 
 SHIPPED = {"recall-lstm": "Shipped LSTM", "recall-gru": "Shipped GRU"}
-LAG = zoo.RECIPES["recall-lstm"].task.lag
-DEFAULT_TEXT = zoo.RECIPES["recall-lstm"].task.sample(random.Random(0))
+LAG = labs.recurrent.RECIPES["recall-lstm"].task.lag
+DEFAULT_TEXT = labs.recurrent.RECIPES["recall-lstm"].task.sample(random.Random(0))
 FINDER_TEXTS, FINDER_SEED = 200, 2024
 MEMORY_GATE = {"lstm": "f", "gru": "z"}
 EQUATIONS = {

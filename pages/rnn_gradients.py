@@ -13,6 +13,7 @@ import streamlit as st
 
 from seqviz import gradients as G
 from seqviz import ui, zoo
+from seqviz import labs
 from seqviz.ui.classroom import explain, predict_then_reveal
 from seqviz.plotting import gradients as plots
 
@@ -45,7 +46,7 @@ ckpts = {cell: ui.shipped_checkpoint(name) for cell, name in NAMES.items()}
 if any(c is None for c in ckpts.values()):
     st.stop()
 task, vocab = ckpts["rnn"].task, ckpts["rnn"].vocab
-initial = {cell: G.initial_model(zoo.RECIPES[name]) for cell, name in NAMES.items()}
+initial = {cell: G.initial_model(labs.recurrent.RECIPES[name]) for cell, name in NAMES.items()}
 explain(
     f"Each text starts with a symbol a-h, then {task.lag} digits follow; after the last character the model "
     "must name the first symbol. The loss $L$ is computed only there, at step $T$. Training can change how "

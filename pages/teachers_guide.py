@@ -1,7 +1,7 @@
 """Teacher's guide: a suggested 50-minute lesson per section, with links that open the right views, and
 how to run a class with seqviz (presenter mode, links, export, offline).
 
-Library calls: ui.app_navigation() (the sections and pages that exist now), seqviz.guide.steps_for /
+Library calls: labs.navigation() (the sections and pages that exist now), seqviz.guide.steps_for /
 minutes (the plans as data), classroom.explain.
 """
 
@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from seqviz import guide, ui
+from seqviz import guide, labs, ui
 from seqviz.ui import classroom
 
 st.title("Teacher's guide")
@@ -38,7 +38,7 @@ with st.expander("Before the class: presenter mode, links, figures, no internet"
 """
     )
 
-nav = ui.app_navigation()
+nav = labs.navigation()
 pages = {p.url_path: p for section in nav.values() for p in section}
 for section, section_pages in nav.items():
     lessons = [p for p in section_pages if p.url_path not in ("home", "guide")]

@@ -11,7 +11,7 @@ For the vanilla RNN, h_t = tanh(a_t) with a_t = W_xh x_t + b_xh + W_hh h_{t-1} +
 
 and ‖∂L/∂h_k‖ ≤ ‖J_T ... J_{k+1}‖ ‖∂L/∂h_T‖ (spectral norms). Everything here is plain torch/numpy:
 
-    model = initial_model(zoo.RECIPES["recall-rnn"])          # the recipe's init, untrained
+    model = initial_model(labs.recurrent.RECIPES["recall-rnn"])          # the recipe's init, untrained
     norms = model.grad_norms_through_time(ids, target)        # ‖∂L/∂h_t‖, t = 1..T
     s = scale_recurrent(model, 2.0)                           # a copy with W_hh × 2
     jac = rnn_jacobians(s, ids)                               # J_t for t = 1..T, and h_t

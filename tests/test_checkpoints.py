@@ -11,6 +11,8 @@ import torch
 from safetensors.torch import save as save_safetensors
 
 from seqviz import zoo
+
+from seqviz import labs
 from seqviz.checkpoints import (CheckpointError, checkpoint_bytes, load_checkpoint, parse_checkpoint,
                                 read_checksums, save_checkpoint)
 
@@ -174,7 +176,7 @@ def test_every_shipped_file_has_a_matching_checksum():
 
 
 def test_every_recipe_is_shipped_and_loads():
-    for name in zoo.RECIPES:
+    for name in labs.recurrent.RECIPES:
         ckpt = zoo.load(name)
         assert ckpt.meta["name"] == name and ckpt.meta["metrics"]
 
@@ -208,8 +210,8 @@ def test_zoo_build_is_deterministic(tmp_path, monkeypatch):
     """Rebuilding a recipe (shortened) twice gives byte-identical weights and the same metric."""
     import dataclasses
 
-    short = dataclasses.replace(zoo.RECIPES["rnn-brackets"], steps=30, test_size=50)
-    monkeypatch.setitem(zoo.RECIPES, "rnn-brackets", short)
+    short = dataclasses.replace(labs.recurrent.RECIPES["rnn-brackets"], steps=30, test_size=50)
+    monkeypatch.setitem(labs.recurrent.RECIPES, "rnn-brackets", short)
     m1 = zoo.build("rnn-brackets", tmp_path / "a", log=lambda *_: None)
     m2 = zoo.build("rnn-brackets", tmp_path / "b", log=lambda *_: None)
     assert m1 == m2

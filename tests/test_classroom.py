@@ -229,9 +229,9 @@ def test_guide_page_links_open_the_right_views():
 
 
 def ui_sections():
-    from seqviz.ui import app_navigation
+    from seqviz.labs import navigation
 
-    return app_navigation()
+    return navigation()
 
 
 # -- figures for the projector and the dark theme -------------------------------------------------

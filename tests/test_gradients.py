@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from seqviz import gradients as G
 from seqviz import zoo
+from seqviz import labs
 from seqviz.models.recurrent import rnn_cell
 from seqviz.plotting import gradients as plots
 
@@ -24,14 +25,14 @@ def recall():
 def rnns(recall):
     """The vanilla RNN untrained, trained, and with W_hh shrunk and stretched."""
     ckpt = recall[0]
-    init = G.initial_model(zoo.RECIPES["recall-rnn"])
+    init = G.initial_model(labs.recurrent.RECIPES["recall-rnn"])
     return {"init": init, "trained": ckpt.model, "init x0.5": G.scale_recurrent(init, 0.5),
             "init x3": G.scale_recurrent(init, 3.0), "trained x2": G.scale_recurrent(ckpt.model, 2.0)}
 
 
 # -- models ------------------------------------------------------------------------------------
 def test_initial_model_is_the_recipes_init_and_leaves_the_global_generator_alone():
-    recipe = zoo.RECIPES["recall-lstm"]
+    recipe = labs.recurrent.RECIPES["recall-lstm"]
     torch.manual_seed(123)
     expected_next = torch.rand(3)
     torch.manual_seed(123)
@@ -181,7 +182,7 @@ def test_memory_path_of_a_constant_gate_and_of_the_shipped_models(recall):
     assert p.gate == "z" and p.product_median == pytest.approx(0.5 ** 5) and p.product_max == pytest.approx(0.99 ** 5)
     _, text, ids, _ = recall
     for cell in ("lstm", "gru"):
-        model = G.initial_model(zoo.RECIPES[f"recall-{cell}"])
+        model = G.initial_model(labs.recurrent.RECIPES[f"recall-{cell}"])
         trace = model.trace(ids, list(text), ["?"] * 8)
         p = G.memory_path(cell, trace.first.gates)
         assert 0.9 < p.mean < 0.99  # σ(3) ≈ 0.953: the recipes' "remember by default" bias

@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from seqviz import zoo
+
+from seqviz import labs
 from seqviz.models.recurrent import RecurrentConfig, RecurrentNet
 from seqviz.training import TrainingRun, evaluate
 
@@ -44,10 +46,10 @@ def test_probabilities_sum_to_one_and_lie_in_range(shipped):
     assert (np.abs(tr.hidden) <= 1).all()  # tanh's range
 
 
-@pytest.mark.parametrize("name", sorted(zoo.RECIPES))
+@pytest.mark.parametrize("name", sorted(labs.recurrent.RECIPES))
 def test_shipped_checkpoint_reproduces_its_recorded_metric(name):
     ckpt = zoo.load(name)
-    metrics = evaluate(ckpt.model, *zoo.RECIPES[name].test_data())
+    metrics = evaluate(ckpt.model, *labs.recurrent.RECIPES[name].test_data())
     recorded = ckpt.meta["metrics"]
     assert set(metrics) == set(recorded)
     for key, value in metrics.items():
@@ -57,7 +59,7 @@ def test_shipped_checkpoint_reproduces_its_recorded_metric(name):
 def test_shipped_models_teach_what_their_lessons_say():
     """The lessons' claims hold for the shipped files: the counter counts, gates remember, the RNN
     forgets at the shipped lag, and only the bidirectional model sees the future."""
-    m = {name: zoo.load(name).meta["metrics"] for name in zoo.RECIPES}
+    m = {name: zoo.load(name).meta["metrics"] for name in labs.recurrent.RECIPES}
     assert m["rnn-brackets"]["step_accuracy"] >= 0.99
     assert m["recall-lstm"]["accuracy"] >= 0.95 and m["recall-gru"]["accuracy"] >= 0.95
     assert m["recall-rnn"]["accuracy"] < 0.6
@@ -71,7 +73,7 @@ def test_shipped_json_records_config_vocab_recipe_and_seed(shipped):
     assert meta["config"] == {"vocab_size": 30, "num_classes": 5, "cell": "rnn", "hidden_size": 16,
                               "num_layers": 1, "bidirectional": False, "output": "tag"}
     assert meta["vocab"] == shipped.task.vocab().to_list()
-    assert meta["recipe"]["steps"] > 0 and meta["seed"] == zoo.RECIPES["rnn-brackets"].seed
+    assert meta["recipe"]["steps"] > 0 and meta["seed"] == labs.recurrent.RECIPES["rnn-brackets"].seed
     assert meta["task"]["name"] == "brackets"
 
 

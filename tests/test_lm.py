@@ -11,6 +11,8 @@ import pytest
 import torch
 
 from seqviz import zoo, zoo_lm
+
+from seqviz import labs
 from seqviz.models.bigram import BigramLM
 from seqviz.tasks import lmtext
 from seqviz.tasks.lmtext import LMCorpus, check_pasted, check_prompt, windows
@@ -143,7 +145,7 @@ def test_shipped_files_are_within_budget_and_checksummed():
         assert sums[path.name] == zoo.sha256(path)
         size += path.stat().st_size
     assert size <= zoo_lm.MAX_ASSET_BYTES
-    assert zoo_lm.NAME in zoo.topic_builds()
+    assert zoo_lm.NAME in labs.builds()
 
 
 def test_shipped_model_beats_the_bigram_as_recorded(shipped, corpus):

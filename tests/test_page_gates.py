@@ -4,11 +4,13 @@ import pytest
 from test_pages import assert_clean, open_page
 
 from seqviz import ui, zoo
+
+from seqviz import labs
 from seqviz.training import TrainingRun
 from seqviz.ui import SessionModel
 
 PAGE = "pages/rnn_gates.py"
-LAG = zoo.RECIPES["recall-lstm"].task.lag
+LAG = labs.recurrent.RECIPES["recall-lstm"].task.lag
 HEADERS = ["1. Every gate over time", "2. The answer", "3. Unit 0 at step 1, every number",
            "4. Force a gate, silence a unit", "5. Find units that hold something"]
 
@@ -137,7 +139,7 @@ def test_the_unit_finder_lists_units_and_where_they_fire_together():
 
 
 def _session_model(cell: str, label: str) -> SessionModel:
-    recipe = zoo.RECIPES[f"recall-{cell}"]
+    recipe = labs.recurrent.RECIPES[f"recall-{cell}"]
     model = recipe.build_model()
     return SessionModel(label, TrainingRun.start(model, recipe.training_batches(), lr=3e-3), recipe.task)
 

@@ -8,6 +8,7 @@ from test_pages import assert_clean, open_page
 
 from seqviz import gradients as G
 from seqviz import zoo
+from seqviz import labs
 
 PAGE = "pages/rnn_gradients.py"
 HEADERS = ["1. The gradient at every step", "2. Scale the vanilla RNN's recurrent weights",
@@ -24,7 +25,7 @@ def markdown_with(at, fragment: str) -> str:
 
 @pytest.fixture(scope="module")
 def rho():
-    return {"init": G.initial_model(zoo.RECIPES["recall-rnn"]).spectral_radius(),
+    return {"init": G.initial_model(labs.recurrent.RECIPES["recall-rnn"]).spectral_radius(),
             "trained": zoo.load("recall-rnn").model.spectral_radius()}
 
 
@@ -33,7 +34,7 @@ def test_default_view_shows_every_section_for_a_sample_of_the_task():
     assert_clean(at)
     assert not at.error and [h.value for h in at.header] == HEADERS
     assert len(at.get("plotly_chart")) == 4
-    task = zoo.RECIPES["recall-rnn"].task
+    task = labs.recurrent.RECIPES["recall-rnn"].task
     assert at.text_input(key="grad_text").value == task.sample(random.Random(0))
     assert any(r"\operatorname{diag}\!\left(1 - h_t^2\right) W_{hh}" in l.value for l in at.latex)
     assert any(r"\operatorname{diag}(f_t)" in l.value for l in at.latex)

@@ -11,6 +11,8 @@ import pytest
 import torch
 
 from seqviz import ui, zoo
+
+from seqviz import labs
 from test_pages import assert_clean, open_page
 
 PAGE = "pages/attention_translation.py"
@@ -152,7 +154,7 @@ def z_of(chart):
 
 
 def test_snapshot_slider_shows_the_recorded_map_output_and_exact_match():
-    snaps = zoo.load_translation_snapshots()
+    snaps = labs.attention.load_translation_snapshots()
     at = open_page(PAGE)
     picker = at.selectbox(key="tr_snap_text")
     rec = next(r for r in snaps.sentences if " ".join(r.source) == picker.value)
@@ -171,7 +173,7 @@ def test_snapshot_slider_shows_the_recorded_map_output_and_exact_match():
 
 
 def test_snapshot_links_pick_a_sentence_and_a_step_and_bad_ones_fall_back():
-    snaps = zoo.load_translation_snapshots()
+    snaps = labs.attention.load_translation_snapshots()
     longest = " ".join(snaps.sentences[-1].source)
     at = open_page(PAGE, {"tr_snap_text": longest, "tr_snap_step": str(snaps.steps[1])})
     assert_clean(at)
@@ -185,7 +187,7 @@ def test_snapshot_links_pick_a_sentence_and_a_step_and_bad_ones_fall_back():
 
 def test_a_broken_snapshot_file_gets_one_sentence_and_the_rest_works(monkeypatch):
     def broken(*_):
-        raise zoo.SnapshotError("The snapshot file translation-snapshots.json is missing; rebuild it.")
+        raise labs.attention.SnapshotError("The snapshot file translation-snapshots.json is missing; rebuild it.")
 
     monkeypatch.setattr(zoo, "load_translation_snapshots", broken)
     at = open_page(PAGE)
@@ -210,7 +212,7 @@ def test_training_from_random_weights_keeps_the_run_in_the_session_and_start_ove
     assert "**10 steps** taken" in markdown(at)
     assert any(m.label.startswith("Exact match at step 10 (100 validation") for m in at.metric)
     # the seeded start is the recipe's: the same first loss as a fresh recipe model on the recipe's first batch
-    recipe = zoo.TRANSLATION_RECIPES["translation-attention"]
+    recipe = labs.attention.TRANSLATION_RECIPES["translation-attention"]
     model = recipe.build_model()
     x, y = next(recipe.training_batches())
     with torch.no_grad():

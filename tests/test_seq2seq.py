@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 
 from seqviz import zoo
+
+from seqviz import labs
 from seqviz.checkpoints import CheckpointError, checkpoint_bytes, parse_checkpoint
 from seqviz.models import ARCHITECTURES
 from seqviz.models.recurrent import gru_cell
@@ -33,7 +35,7 @@ VARIANTS = [(a, "current") for a in ATTENTIONS] + [("additive", "previous"), ("d
 
 @pytest.fixture(scope="module")
 def shipped():
-    return {name: zoo.load(name) for name in zoo.TRANSLATION_RECIPES}
+    return {name: zoo.load(name) for name in labs.attention.TRANSLATION_RECIPES}
 
 
 @pytest.fixture(scope="module")
@@ -306,9 +308,9 @@ def test_bad_translation_checkpoints_get_one_sentence(files, change, fragment):
     _expect(files, changes, fragment)
 
 
-@pytest.mark.parametrize("name", sorted(zoo.TRANSLATION_RECIPES))
+@pytest.mark.parametrize("name", sorted(labs.attention.TRANSLATION_RECIPES))
 def test_shipped_translation_reproduces_its_recorded_subset_metrics(name, shipped):
-    recipe = zoo.TRANSLATION_RECIPES[name]
+    recipe = labs.attention.TRANSLATION_RECIPES[name]
     recorded = shipped[name].meta["metrics"]["subset"]
     got = recipe.evaluate(shipped[name].model, recipe.subset_size)
     assert set(got) == set(recorded)
@@ -330,8 +332,8 @@ def test_shipped_translation_models_meet_the_lesson_targets(shipped):
 
 
 def test_translation_recipe_build_is_deterministic(tmp_path, monkeypatch):
-    short = dataclasses.replace(zoo.TRANSLATION_RECIPES["translation-attention"], steps=3, test_size=20, subset_size=5)
-    monkeypatch.setitem(zoo.TRANSLATION_RECIPES, "translation-attention", short)
+    short = dataclasses.replace(labs.attention.TRANSLATION_RECIPES["translation-attention"], steps=3, test_size=20, subset_size=5)
+    monkeypatch.setitem(labs.attention.TRANSLATION_RECIPES, "translation-attention", short)
     m1 = zoo.build("translation-attention", tmp_path / "a", log=lambda *_: None)
     m2 = zoo.build("translation-attention", tmp_path / "b", log=lambda *_: None)
     assert m1 == m2

@@ -13,6 +13,8 @@ from safetensors.torch import load as load_st
 from safetensors.torch import save as save_st
 
 from seqviz import zoo, zoo_speech
+
+from seqviz import labs
 from seqviz.checkpoints import CheckpointError, read_checksums, sha256
 from seqviz.models.las import LAS, LASConfig, decode_ids, evaluate_speech
 from seqviz.plotting import speech as figs
@@ -316,4 +318,4 @@ def test_figures_draw_on_the_time_axis(data, ckpt):
 
 
 def test_builds_are_listed():
-    assert {"speech-data", "speech-las"} <= set(zoo.topic_builds())
+    assert {"speech-data", "speech-las"} <= set(labs.builds())

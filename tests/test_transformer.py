@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from seqviz import labs
 from seqviz.checkpoints import CheckpointError, checkpoint_bytes, parse_checkpoint
 from seqviz.models import ARCHITECTURES
 from seqviz.models.transformer import (BOS_ID, DecoderLayer, EncoderLayer, MultiHeadAttention, TransformerLM,
@@ -328,4 +329,4 @@ def test_shipped_transformer_reproduces_its_recorded_subset_metrics():
     assert again["loss"] == pytest.approx(recorded["subset"]["loss"], rel=1e-4)
     assert recorded["exact_match"] >= 0.95  # the target, on the whole test split
     assert ckpt.meta["parameters"] == parameter_count(ckpt.model)
-    assert ckpt.meta["recipe"]["test_seed"] == zoo_transformer.zoo.TRANSLATION_RECIPES["translation-attention"].test_seed
+    assert ckpt.meta["recipe"]["test_seed"] == labs.attention.TRANSLATION_RECIPES["translation-attention"].test_seed

@@ -1,4 +1,4 @@
-"""Tier 3, units: the translation snapshots (zoo.build_translation_snapshots / load_translation_snapshots):
+"""Tier 3, units: the translation snapshots (labs.attention.build_translation_snapshots / load_translation_snapshots):
 the shipped file replays the attention recipe's own training, and a broken file gets one sentence."""
 
 import json
@@ -8,17 +8,19 @@ import numpy as np
 import pytest
 
 from seqviz import zoo
+
+from seqviz import labs
 from seqviz.checkpoints import read_checksums, sha256, write_checksums
 
 
 @pytest.fixture(scope="module")
 def snaps():
-    return zoo.load_translation_snapshots()
+    return labs.attention.load_translation_snapshots()
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    return zoo.load(zoo.SNAPSHOT_RECIPE)
+    return zoo.load(labs.attention.SNAPSHOT_RECIPE)
 
 
 def trace_of(model, ckpt, words):
@@ -26,11 +28,11 @@ def trace_of(model, ckpt, words):
 
 
 def test_the_shipped_file_is_small_and_covers_the_recipe(snaps):
-    recipe = zoo.TRANSLATION_RECIPES[zoo.SNAPSHOT_RECIPE]
-    assert (zoo.ASSETS / zoo.SNAPSHOTS_FILE).stat().st_size < 200 * 2**10
-    assert snaps.steps == list(zoo.SNAPSHOT_STEPS) and snaps.steps[0] == 0 and snaps.steps[-1] == recipe.steps
+    recipe = labs.attention.TRANSLATION_RECIPES[labs.attention.SNAPSHOT_RECIPE]
+    assert (zoo.ASSETS / labs.attention.SNAPSHOTS_FILE).stat().st_size < 200 * 2**10
+    assert snaps.steps == list(labs.attention.SNAPSHOT_STEPS) and snaps.steps[0] == 0 and snaps.steps[-1] == recipe.steps
     assert snaps.eval_sentences == recipe.subset_size
-    assert len(snaps.sentences) == len(zoo.SNAPSHOT_BUCKETS)
+    assert len(snaps.sentences) == len(labs.attention.SNAPSHOT_BUCKETS)
     lengths = [len(s.source) for s in snaps.sentences]
     assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths)  # one per length bucket
 
@@ -45,7 +47,7 @@ def test_the_last_snapshot_is_the_shipped_model(snaps, shipped):
 
 
 def test_the_first_snapshot_is_the_untrained_recipe(snaps, shipped):
-    model = zoo.TRANSLATION_RECIPES[zoo.SNAPSHOT_RECIPE].build_model()
+    model = labs.attention.TRANSLATION_RECIPES[labs.attention.SNAPSHOT_RECIPE].build_model()
     for rec in snaps.sentences:
         tr = trace_of(model, shipped, rec.source)
         assert rec.outputs[0] == tr.output_tokens
@@ -62,43 +64,43 @@ def test_attention_sharpens_and_exact_match_rises(snaps):
 
 
 def test_build_is_deterministic_and_loads(tmp_path):
-    a = zoo.build_translation_snapshots(tmp_path / "a", log=lambda *_: None, steps=(0, 2))
-    b = zoo.build_translation_snapshots(tmp_path / "b", log=lambda *_: None, steps=(0, 2))
-    ja, jb = (json.loads((tmp_path / d / zoo.SNAPSHOTS_FILE).read_text()) for d in "ab")
+    a = labs.attention.build_translation_snapshots(tmp_path / "a", log=lambda *_: None, steps=(0, 2))
+    b = labs.attention.build_translation_snapshots(tmp_path / "b", log=lambda *_: None, steps=(0, 2))
+    ja, jb = (json.loads((tmp_path / d / labs.attention.SNAPSHOTS_FILE).read_text()) for d in "ab")
     assert ja.pop("build_seconds") >= 0 and jb.pop("build_seconds") >= 0
     assert ja == jb  # everything but the wall time
-    loaded = zoo.load_translation_snapshots(tmp_path / "a")
+    loaded = labs.attention.load_translation_snapshots(tmp_path / "a")
     assert loaded.steps == [0, 2] and loaded.exact_match == a["exact_match"] == b["exact_match"]
 
 
 @pytest.fixture
 def copy(tmp_path):
     """A copy of the shipped snapshot file and its checksum, to break."""
-    shutil.copy(zoo.ASSETS / zoo.SNAPSHOTS_FILE, tmp_path / zoo.SNAPSHOTS_FILE)
-    write_checksums(tmp_path / "SHA256SUMS", {zoo.SNAPSHOTS_FILE: sha256(tmp_path / zoo.SNAPSHOTS_FILE)})
+    shutil.copy(zoo.ASSETS / labs.attention.SNAPSHOTS_FILE, tmp_path / labs.attention.SNAPSHOTS_FILE)
+    write_checksums(tmp_path / "SHA256SUMS", {labs.attention.SNAPSHOTS_FILE: sha256(tmp_path / labs.attention.SNAPSHOTS_FILE)})
     return tmp_path
 
 
 def rewrite(directory, change):
-    path = directory / zoo.SNAPSHOTS_FILE
+    path = directory / labs.attention.SNAPSHOTS_FILE
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
-    write_checksums(directory / "SHA256SUMS", {zoo.SNAPSHOTS_FILE: sha256(path)})
+    write_checksums(directory / "SHA256SUMS", {labs.attention.SNAPSHOTS_FILE: sha256(path)})
 
 
 def test_missing_unrecorded_and_tampered_files_get_one_sentence(copy):
-    assert zoo.load_translation_snapshots(copy).steps == list(zoo.SNAPSHOT_STEPS)
-    path = copy / zoo.SNAPSHOTS_FILE
+    assert labs.attention.load_translation_snapshots(copy).steps == list(labs.attention.SNAPSHOT_STEPS)
+    path = copy / labs.attention.SNAPSHOTS_FILE
     path.write_bytes(path.read_bytes()[:-10])
-    with pytest.raises(zoo.SnapshotError, match="does not match its checksum"):
-        zoo.load_translation_snapshots(copy)
+    with pytest.raises(labs.attention.SnapshotError, match="does not match its checksum"):
+        labs.attention.load_translation_snapshots(copy)
     write_checksums(copy / "SHA256SUMS", {})
-    with pytest.raises(zoo.SnapshotError, match="no recorded checksum"):
-        zoo.load_translation_snapshots(copy)
+    with pytest.raises(labs.attention.SnapshotError, match="no recorded checksum"):
+        labs.attention.load_translation_snapshots(copy)
     path.unlink()
-    with pytest.raises(zoo.SnapshotError, match="is missing; rebuild it"):
-        zoo.load_translation_snapshots(copy)
+    with pytest.raises(labs.attention.SnapshotError, match="is missing; rebuild it"):
+        labs.attention.load_translation_snapshots(copy)
 
 
 def _drop_row(d):
@@ -128,17 +130,17 @@ def _bad_sum(d):
 ])
 def test_wrong_contents_get_one_sentence(copy, change, fragment):
     rewrite(copy, change)
-    with pytest.raises(zoo.SnapshotError, match=fragment.replace("[", r"\[").replace("]", r"\]")) as err:
-        zoo.load_translation_snapshots(copy)
+    with pytest.raises(labs.attention.SnapshotError, match=fragment.replace("[", r"\[").replace("]", r"\]")) as err:
+        labs.attention.load_translation_snapshots(copy)
     assert len(str(err.value)) < 200  # one sentence
 
 
 def test_text_that_is_not_json_is_refused(copy):
-    (copy / zoo.SNAPSHOTS_FILE).write_text("{not json")
-    write_checksums(copy / "SHA256SUMS", {zoo.SNAPSHOTS_FILE: sha256(copy / zoo.SNAPSHOTS_FILE)})
-    with pytest.raises(zoo.SnapshotError, match="not valid JSON"):
-        zoo.load_translation_snapshots(copy)
+    (copy / labs.attention.SNAPSHOTS_FILE).write_text("{not json")
+    write_checksums(copy / "SHA256SUMS", {labs.attention.SNAPSHOTS_FILE: sha256(copy / labs.attention.SNAPSHOTS_FILE)})
+    with pytest.raises(labs.attention.SnapshotError, match="not valid JSON"):
+        labs.attention.load_translation_snapshots(copy)
 
 
 def test_the_checksum_is_recorded_in_the_shipped_sums():
-    assert read_checksums(zoo.CHECKSUMS)[zoo.SNAPSHOTS_FILE] == sha256(zoo.ASSETS / zoo.SNAPSHOTS_FILE)
+    assert read_checksums(zoo.CHECKSUMS)[labs.attention.SNAPSHOTS_FILE] == sha256(zoo.ASSETS / labs.attention.SNAPSHOTS_FILE)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from seqviz import zoo, zoo_words
+
+from seqviz import labs
 from seqviz.checkpoints import CheckpointError
 from seqviz.tasks.corpus import analogy_questions, grouped_words
 
@@ -44,7 +46,7 @@ def test_shipped_assets_stay_within_budget():
 
 
 def test_the_builds_are_listed_by_the_zoo():
-    assert {"words-cbow", "words-skipgram", "words-glove"} <= set(zoo.topic_builds())
+    assert {"words-cbow", "words-skipgram", "words-glove"} <= set(labs.builds())
 
 
 def copy_assets(tmp_path, method):

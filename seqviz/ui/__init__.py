@@ -21,7 +21,10 @@ import numpy as np
 import streamlit as st
 import torch
 
-from seqviz import zoo
+from seqviz import labs, zoo
+from seqviz.labs import DEFAULT_PAGE, PageSpec, all_pages, page_address  # noqa: F401 - the pages' and tests' names
+
+from seqviz import labs
 from seqviz.analysis import PCABasis, fit_pca
 from seqviz.checkpoints import Checkpoint, CheckpointError
 from seqviz.models.recurrent import Intervention
@@ -34,43 +37,13 @@ if TYPE_CHECKING:  # pandas (~1 s to import) only where a page builds a table: n
 ICON = str(zoo.ASSETS / "icon.png")  # a local file: a material icon as favicon is fetched from a CDN
 
 
-# -- navigation -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PageSpec:
-    path: str  # file under pages/
-    title: str
-    icon: str
-    url_path: str  # the page's address, http://host/<url_path> (the default page is served at "/" only)
-    summary: str  # one line for the home page and the README
-
-
-DEFAULT_PAGE = "home"
-
-
-def app_navigation() -> dict[str, list[PageSpec]]:
-    """The navigation table that app.py defines: section -> pages. app.py is imported here, not run
-    (its streamlit calls sit under `if __name__ == "__main__"`); the repository root is on sys.path
-    when streamlit runs app.py and under pytest."""
-    import app
-
-    return app.NAVIGATION
-
-
-def all_pages() -> list[PageSpec]:
-    return [p for section in app_navigation().values() for p in section]
-
-
-def page_address(page: PageSpec) -> str:
-    """Where streamlit serves a page, without the leading slash: the default page only at "/"."""
-    return "" if page.url_path == DEFAULT_PAGE else page.url_path
-
-
-def navigation(table: dict[str, list[PageSpec]]):
-    """Build `st.navigation` from app.py's table (the home page is the default)."""
+# -- navigation: the labs' registry (seqviz.labs) is the one table ---------------------------------
+def navigation():
+    """Build `st.navigation` from the labs' registry (the home page is the default), with the Classroom box."""
     sections = {
         name: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.url_path == DEFAULT_PAGE)
                for p in pages]
-        for name, pages in table.items()
+        for name, pages in labs.navigation().items()
     }
     page = st.navigation(sections)
     # the Classroom box (presenter mode, export format, the link to this view) on every page
@@ -84,7 +57,29 @@ def configure_runtime() -> None:
     torch.set_flush_denormal(True)
 
 
-# -- shipped models, cached and shared by every session (never trained, never mutated) ----------
+# -- shipped files, cached and shared by every session (never trained, never mutated) -------------
+@st.cache_resource(show_spinner="Loading the shipped model...")
+def _shipped(name: str):
+    return labs.load(name)
+
+
+def shipped(name: str):
+    """Any shipped file of any lab (checkpoint, vectors, data, snapshots), loaded once per server and shared;
+    None after one sentence on the page saying why it cannot be used."""
+    try:
+        return _shipped(name)
+    except (CheckpointError, labs.attention.SnapshotError, ValueError) as err:
+        st.error(f"The shipped file {name!r} cannot be used: {err}")
+        return None
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def trace(name: str, *args, **kwargs):
+    """The trace of a shipped model on plain values (text, step, settings), by its lab's `trace`; cached per
+    server. The page has already checked the values (e.g. with its task's check_text)."""
+    return labs.owner(name).trace(_shipped(name), *args, **kwargs)
+
+
 @st.cache_resource(show_spinner="Loading the shipped model...")
 def _load_shipped(name: str) -> Checkpoint:
     return zoo.load(name)
@@ -218,6 +213,14 @@ def tokens_or_example(check, text: str, max_chars: int, example: list[str]) -> l
     return list(check.tokens)
 
 
+def clamp_state(key: str, hi: int, lo: int = 1) -> None:
+    """Call before a step slider or picker bound to `key`: a shorter input must not leave its value outside
+    [lo, hi] (streamlit raises on a value outside a slider's range)."""
+    value = st.session_state.get(key)
+    if isinstance(value, (int, float)) and not lo <= value <= hi:
+        st.session_state[key] = min(max(int(value), lo), hi)
+
+
 def state_default(key: str, default):
     """Read cross-page or optional session state with a default: pages must work when opened directly."""
     return st.session_state.get(key, default)
@@ -246,27 +249,10 @@ def register_session_model(model: SessionModel) -> None:
 @st.cache_resource(show_spinner=False)
 def recipe_test_data(name: str):
     """The held-out set of a shipped recipe (read-only tensors, shared)."""
-    return zoo.RECIPES[name].test_data()
+    return labs.recurrent.RECIPES[name].test_data()
 
 
-def train_live(run, n: int, refresh_every: int = 25) -> None:
-    """Train `run` n more steps with a progress bar and a loss curve redrawn every few steps.
-
-    The run lives in session_state and is updated in place, so a rerun that interrupts this loop
-    keeps every step already taken.
-    """
-    from seqviz.plotting import loss_chart
-
-    bar = st.progress(0.0, text=f"Training {n} steps...")
-    chart = st.empty()
-    first = run.step
-    for event in run.train(n):
-        done = event.step - first
-        if done % refresh_every == 0 or done == n:
-            bar.progress(done / n, text=f"Step {event.step}: loss {event.loss:.4f}")
-            chart.altair_chart(loss_chart([e.step for e in run.history], [e.loss for e in run.history]),
-                               width="stretch")
-    bar.empty()
+from seqviz.ui.training import train_live  # noqa: E402,F401 - transitional: pages move to training.train_your_own
 
 
 # -- translation (pages/attention_translation.py) ----------------------------------------------------
@@ -287,7 +273,7 @@ def shipped_token_accuracy_by_length(name: str, n: int = 600) -> dict:
     from seqviz.models.seq2seq import token_accuracy_by_length
 
     ckpt = _load_shipped(name)
-    pairs = ckpt.task.dataset(n, zoo.TRANSLATION_RECIPES[name].test_seed, split="test")
+    pairs = ckpt.task.dataset(n, labs.attention.TRANSLATION_RECIPES[name].test_seed, split="test")
     return token_accuracy_by_length(ckpt.model, pairs, ckpt.vocab, ckpt.target_vocab)
 
 
