@@ -7,6 +7,11 @@ Lessons live in pages/ (one file each); the library they call is seqviz/. Run wi
 import streamlit as st
 
 from seqviz import ui
+from seqviz.ui import startup
+
+# Served as an st.App so its start-up hook runs before the first visitor's session, under `streamlit run
+# app.py` too: without it the first session after a start gets the legacy pages/-folder navigation.
+app = st.App(__file__, lifespan=startup.lifespan)
 
 if __name__ == "__main__":  # streamlit runs this file as __main__
     st.set_page_config(page_title="seqviz", page_icon=ui.ICON, layout="wide")

@@ -1,5 +1,6 @@
-"""Shared by the classroom benchmarks (bench_memory, bench_soak, bench_load): the server's resident
-memory, moving between lessons inside one streamlit session, and one generic widget move.
+"""Shared by the classroom benchmarks (bench_memory, bench_soak, bench_load, bench_latency): the server's
+resident memory and CPU (ServerSampler), moving between lessons inside one streamlit session, and one
+generic widget move in chromium. (bench_load's students speak the protocol instead: bench/_protocol.py.)
 
 Built on tests/browser_server.py (the real server, Debian's chromium, AppRuns). A `page.goto` opens a
 new streamlit session; `nav_to` clicks the sidebar link instead, so the session (and everything it
@@ -91,3 +92,65 @@ def started(page, runs: AppRuns, mark: int, within_s: float = 3.0) -> bool:
             return True
         page.wait_for_timeout(50)
     return False
+
+
+class ServerSampler:
+    """Samples a server's resident memory (process and children) and CPU use every `every_s` seconds
+    in a background thread: `with ServerSampler(pid) as s: ...` then s.peak_rss, s.cpu_pct (a list,
+    percent of one core, so up to 100 x cores); s.cpu_time() is the CPU seconds used so far."""
+
+    def __init__(self, pid: int, every_s: float = 0.5):
+        import threading
+
+        self.proc = psutil.Process(pid)
+        self.every_s = every_s
+        self.peak_rss = 0
+        self.rss: list[int] = []
+        self.cpu_pct: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _procs(self):
+        try:
+            return [self.proc, *self.proc.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def cpu_time(self) -> float:
+        """User + system CPU seconds of the server and its children so far."""
+        total = 0.0
+        for p in self._procs():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    def _run(self) -> None:
+        import time
+
+        last = self.cpu_time()
+        t_last = time.perf_counter()
+        while not self._stop.wait(self.every_s):
+            now, t_now = self.cpu_time(), time.perf_counter()
+            self.cpu_pct.append(100 * (now - last) / max(t_now - t_last, 1e-6))
+            last, t_last = now, t_now
+            try:
+                r = rss(self.proc.pid)
+            except psutil.Error:
+                return
+            self.rss.append(r)
+            self.peak_rss = max(self.peak_rss, r)
+
+    def reset(self) -> None:
+        """Forget the figures so far (keep sampling): the next phase's peak alone."""
+        self.peak_rss, self.rss, self.cpu_pct = 0, [], []
+
+    def __enter__(self) -> "ServerSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
