@@ -49,7 +49,7 @@ def run_seqviz(data, cfg):
 def run_gensim(sentences, groups, cfg, seed: int):
     from gensim.models import Word2Vec
 
-    model = Word2Vec(vector_size=cfg.dim, window=cfg.window, negative=cfg.negatives, sample=cfg.sample, sg=1,
+    model = Word2Vec(vector_size=cfg.embed_size, window=cfg.window, negative=cfg.negatives, sample=cfg.sample, sg=1,
                      min_count=1, workers=1, epochs=cfg.epochs, seed=seed, alpha=0.025, min_alpha=cfg.min_lr)
     model.build_vocab(sentences)
     start = time.perf_counter()
@@ -69,7 +69,7 @@ def main() -> None:
     sentences = [list(s) for s in corpus.sentences]
     cfg = PRESETS["skipgram"]
     words = data.num_tokens * cfg.epochs
-    print(f"skip-gram on the built-in corpus: {data.num_tokens:,} tokens, {len(data.words)} words, D={cfg.dim}, "
+    print(f"skip-gram on the built-in corpus: {data.num_tokens:,} tokens, {len(data.words)} words, D={cfg.embed_size}, "
           f"window {cfg.window}, k={cfg.negatives}, t={cfg.sample:g}, {cfg.epochs} epochs; one thread each")
     print(f"  seqviz: {cfg.shared_negatives} negatives shared per batch of {cfg.batch_size}, weighted k/K; lr {cfg.lr}")
     ours, theirs = [], []

@@ -4,7 +4,7 @@ rerun after a widget change that never recomputes a projection it already has.
 Prints, measured in this run: seqviz's t-SNE (500 iterations, one OpenMP thread) of 1,000 clustered 50-d word
 vectors and of the shipped CBOW vectors, in 2-D and 3-D, as wall and CPU seconds; scikit-learn's default TSNE
 (1,000 iterations) on one thread and on its default threads, on the same rows, as references, with the ratio and both KL
-divergences; PCA; and the cost of a cache hit through seqviz.ui.explorer.projection (what a rerun pays).
+divergences; PCA; and the cost of a cache hit through seqviz.ui.embeddings.projection (what a rerun pays).
 The machine's load average is printed too: on a shared 2-core machine wall time follows the load.
 
     .venv/bin/python bench/bench_projection.py
@@ -64,9 +64,9 @@ def main() -> None:
     print(f"PCA 2-D, 1,000 words: {wall * 1000:.1f} ms wall")
 
     try:
-        from seqviz import zoo_words
+        from seqviz.labs.embeddings import shipped_vectors
 
-        wv = zoo_words.shipped_vectors("cbow")
+        wv = shipped_vectors("cbow")
         words = list(wv.words[: proj.MAX_POINTS["tsne"]])
         p, wall, cpu = timed(proj.project, wv.vectors[[wv.index(w) for w in words]], "tsne", 2)
         print(f"t-SNE 2-D, shipped CBOW ({len(words)} words): {wall:.2f} s wall / {cpu:.2f} s CPU, KL {p.kl_divergence:.3f}")
@@ -74,7 +74,7 @@ def main() -> None:
         print(f"shipped CBOW vectors not measured: {err}")
         wv = WordVectors(tuple(f"w{i}" for i in range(len(rows))), rows, None, "clustered")
 
-    from seqviz.ui import explorer as ex
+    from seqviz.ui import embeddings as ex
 
     words = list(wv.words[:1000])
     ex._projection.clear()

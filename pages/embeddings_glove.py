@@ -1,32 +1,27 @@
 """GloVe lesson: the co-occurrence matrix, the weighting function, the objective with real numbers for
 one pair, live training, and why GloVe answers fewer analogies than Word2Vec on the built-in corpus.
 
-Library calls: models.glove.cooccurrence (through ui.word2vec.builtin_cooccurrence) / weighting /
-pair_terms / GloveTrainer / GloveConfig, tasks.corpus.FAMILIES, wordvectors.snapshot_projection,
-zoo_words.RECIPES (the shipped recipe's settings), plotting.embeddings_training (cooccurrence_heatmap,
-weighting_figure, loss_curve, projection_figure, relation_accuracy_figure), and seqviz.ui.word2vec
-(builtin_corpus, shipped, corpus_picker, train_live, register).
+Library calls: models.glove.cooccurrence (through ui.embeddings.counts / count) / weighting / pair_terms /
+Glove.grads, tasks.corpus.FAMILIES, labs.embeddings.RECIPES / LABELS / own_config / analogy_zero_share,
+plotting.embeddings_training (cooccurrence_heatmap, weighting_figure, relation_accuracy_figure), and
+seqviz.ui.embeddings (builtin_corpus, shipped, corpus_picker, train_vectors (training.train_your_own in epochs,
+the store), show_run, training_map, epoch_map (a fragment: the epoch slider reruns only the map)).
 """
 
-import dataclasses
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from seqviz import ui, zoo_words
+from seqviz import ui
+from seqviz.labs import embeddings as lab
 from seqviz.models import glove as gl
 from seqviz.plotting import embeddings_training as figs
 from seqviz.tasks.corpus import DEFAULT_TOKENS, FAMILIES
-from seqviz.ui import word2vec as uw
+from seqviz.ui import embeddings as ue
 from seqviz.ui.classroom import explain, predict_then_reveal
-from seqviz.wordvectors import snapshot_projection
 
-OWN = "glove_own"  # session_state: {"trainer", "label"}
-RECIPE = zoo_words.RECIPES["glove"].config
+RECIPE = lab.RECIPES["glove"].config
 DEFAULT_WORDS = ["king", "queen", "man", "woman", "throne", "crown", "person", "he", "she", "the"]
 
-ui.drop_unusable_link_values("glove_window", "glove_xmax", "glove_alpha", "glove_epochs")
+ui.drop_unusable_link_values("glove_window", "glove_xmax", "glove_alpha")
 st.title("GloVe: word vectors from counting co-occurrences")
 explain(
     "Word2Vec streams through the text one window at a time. GloVe (global vectors) first counts, over the "
@@ -37,12 +32,11 @@ explain(
 
 # -- 1. counting ------------------------------------------------------------------------------------------
 st.header("1. The co-occurrence matrix")
-data = uw.builtin_corpus(DEFAULT_TOKENS, 0)
+vocab = list(ue.builtin_corpus().words)
 c1, c2 = st.columns([1, 3])
 window = c1.slider("Window: words each side", 1, 10, RECIPE.window, key="glove_window", bind="query-params")
-chosen = c2.multiselect("Words to show", list(data.words), [w for w in DEFAULT_WORDS if w in data.words],
-                        key="glove_words", max_selections=25)
-X = uw.builtin_cooccurrence(DEFAULT_TOKENS, 0, int(window))
+chosen = c2.multiselect("Words to show", vocab, [w for w in DEFAULT_WORDS if w in vocab], key="glove_words",
+                        max_selections=25)
 st.latex(r"X_{ij} = \sum_{\text{occurrences of } j \text{ within %d words of } i} \frac{1}{d}" % window)
 explain("Every time word j appears d positions from word i in the same sentence, X_ij grows by 1/d: a "
         "neighbour counts 1, the next word ½, and so on. The matrix is symmetric. It is computed once, from "
@@ -50,15 +44,12 @@ explain("Every time word j appears d positions from word i in the same sentence,
 if len(chosen) < 2:
     st.info("Choose at least two words to see their counts.")
 else:
-    ids = [data.words.index(w) for w in chosen]
-    sub = X.dense(ids)
-    ui.plot(figs.cooccurrence_heatmap(sub, chosen), "glove-cooccurrence",
-            pd.DataFrame(sub, index=chosen, columns=chosen).reset_index(names="word"), key="glove_fig_x",
+    fig, table = figs.cooccurrence_heatmap(ue.counts(tuple(chosen), int(window)), chosen)
+    ui.plot(fig, "glove-cooccurrence", table, key="glove_fig_x",
             caption="Cell (i, j) is the count X_ij for word i (row) and context word j (column), coloured by "
                     "log(1 + X_ij) from 0 up; a cross marks X_ij = 0.")
 ui.show_code(gl.cooccurrence)
-ki, ti, qi = (data.words.index(w) for w in ("king", "throne", "queen"))
-x_kt, x_kq = X.lookup(ki, ti), X.lookup(ki, qi)
+x_kt, x_kq = ue.count("king", "throne", int(window)), ue.count("king", "queen", int(window))
 predict_then_reveal(
     "glove_q_pair", "Which pair has the larger count: (king, throne) or (king, queen)?",
     ["(king, throne)", "(king, queen)", "About equal"], "(king, throne)" if x_kt > x_kq else "(king, queen)",
@@ -71,11 +62,9 @@ st.header("2. The weighting function")
 c1, c2 = st.columns(2)
 x_max = c1.select_slider("x_max", [1, 5, 10, 25, 50, 100, 200], int(RECIPE.x_max), key="glove_xmax", bind="query-params")
 alpha = c2.slider("α", 0.25, 1.0, RECIPE.alpha, 0.05, key="glove_alpha", bind="query-params")
-marks = {f"({a}, {b})": X.lookup(data.words.index(a), data.words.index(b))
-         for a, b in (("king", "throne"), ("the", "was"), ("queen", "she")) if a in data.words and b in data.words}
-ui.plot(figs.weighting_figure(float(x_max), float(alpha), marks), "glove-weighting",
-        pd.DataFrame({"pair": list(marks), "X": list(marks.values()),
-                      "f": [float(gl.weighting(v, x_max, alpha)) for v in marks.values()]}), key="glove_fig_f",
+marks = {f"({a}, {b})": ue.count(a, b, int(window)) for a, b in (("king", "throne"), ("the", "was"), ("queen", "she"))}
+fig, table = figs.weighting_figure(float(x_max), float(alpha), marks)
+ui.plot(fig, "glove-weighting", table, key="glove_fig_f",
         caption="The weight f(x) = min(1, (x / x_max)^α), from 0 to 1, against the count x on a log axis; the dots "
                 "are the counts X_ij of three pairs and the dotted line is x_max.")
 explain("Rare pairs are noisy, so they get a small weight; very frequent pairs (the, was) would dominate the fit, "
@@ -84,17 +73,15 @@ explain("Rare pairs are noisy, so they get a small weight; very frequent pairs (
 # -- 3. the objective for one pair ---------------------------------------------------------------------------
 st.header("3. The objective for one pair, with real numbers")
 st.latex(r"J = \sum_{i,j:\ X_{ij} > 0} f(X_{ij}) \left(w_i \cdot \tilde w_j + b_i + \tilde b_j - \log X_{ij}\right)^2")
-sh = uw.shipped("glove")
+sh = ue.shipped("glove")
 if sh is not None:
-    vocab = list(sh.vectors.words)
+    words = list(sh.vectors.words)
     c1, c2 = st.columns(2)
-    wi = c1.selectbox("Word i", vocab, vocab.index("king"), key="glove_i")
-    wj = c2.selectbox("Context word j", vocab, vocab.index("throne"), key="glove_j")
-    i, j = sh.vectors.index(wi), sh.vectors.index(wj)
-    x = X.lookup(data.words.index(wi), data.words.index(wj)) if window == RECIPE.window else \
-        uw.builtin_cooccurrence(DEFAULT_TOKENS, 0, RECIPE.window).lookup(data.words.index(wi), data.words.index(wj))
-    t = gl.pair_terms(sh.parts["w"], sh.parts["w_tilde"], sh.parts["b"], sh.parts["b_tilde"], i, j, x,
-                      RECIPE.x_max, RECIPE.alpha)
+    wi = c1.selectbox("Word i", words, words.index("king"), key="glove_i")
+    wj = c2.selectbox("Context word j", words, words.index("throne"), key="glove_j")
+    x = ue.count(wi, wj, RECIPE.window)  # the shipped model's own window
+    t = gl.pair_terms(sh.parts["w"], sh.parts["w_tilde"], sh.parts["b"], sh.parts["b_tilde"], sh.vectors.index(wi),
+                      sh.vectors.index(wj), x, RECIPE.x_max, RECIPE.alpha)
     if t["residual"] is None:
         st.warning(f"X({wi}, {wj}) = 0: these words never appear within {RECIPE.window} words of each other, so this "
                    f"pair has no term in J. Whatever w_{wi} · w̃_{wj} is ({t['dot']:.3f}), nothing pulls it anywhere.")
@@ -108,69 +95,36 @@ ui.show_code(gl.Glove.grads)
 
 # -- 4. train your own -------------------------------------------------------------------------------------------
 st.header("4. Train your own")
-own = st.session_state.get(OWN)
-corpus, corpus_label = uw.corpus_picker("glove")
-c1, c2 = st.columns(2)
-epochs = c1.slider("Epochs", 5, 150, RECIPE.epochs, 5, key="glove_epochs", bind="query-params")
-dim = c2.select_slider("Vector size D", [10, 25, 50, 100], RECIPE.dim, key="glove_dim")
-b1, b2, b3 = st.columns(3)
-start = b1.button("Train from scratch", type="primary", icon=":material/play_arrow:", key="glove_train",
-                  disabled=corpus is None)
-more = b2.button("Train 10 more epochs", icon=":material/add:", key="glove_more", disabled=own is None)
-if b3.button("Forget my model", icon=":material/delete:", key="glove_forget", disabled=own is None):
-    st.session_state.pop(OWN, None)
-    own = None
-if start and corpus is not None:
-    cfg = dataclasses.replace(RECIPE, epochs=int(epochs), dim=int(dim), x_max=float(x_max), alpha=float(alpha))
-    label = f"GloVe, trained here on {corpus_label}"
-    own = st.session_state[OWN] = {"trainer": gl.GloveTrainer(corpus(), cfg), "label": label}
-if own is not None and (start or more):
-    uw.train_live(own["trainer"], None if start else 10, own["label"])
-    if own["trainer"].diverged:
-        st.error("The loss became infinite (the model diverged): train again with a smaller x_max or fewer dimensions.")
-    else:
-        uw.register(own["label"], own["trainer"])
-if own is not None:
-    tr = own["trainer"]
-    steps, losses = zip(*tr.history) if tr.history else ((), ())
-    ui.plot(figs.loss_curve(steps, losses, "J per entry", "GloVe objective"), "glove-own-loss",
-            pd.DataFrame({"step": steps, "J_per_entry": losses}), key="glove_fig_own_loss",
-            caption="Your model's objective J per non-zero entry X_ij, averaged over each chunk of steps, against "
-                    "the SGD step.")
-    st.success(f"{own['label']}: {tr.epochs_done} epochs in {tr.seconds:.1f} s over {len(tr.X.values):,} non-zero "
-               "counts. The embedding explorer lists these vectors too.")
-    rows = [i for i, w in enumerate(tr.data.words) if w in tr.data.groups] or list(range(min(150, len(tr.data.words))))
-    words = [tr.data.words[i] for i in rows]
-    points = snapshot_projection([s[rows] for s in tr.snapshots])
-    epoch = st.slider("Epoch", 0, len(points) - 1, len(points) - 1, key="glove_epoch")
-    groups = [tr.data.groups.get(w, "words") for w in words]
-    limit = 1.05 * max(float(np.abs(p).max()) for p in points)
-    ui.plot(figs.projection_figure(points[epoch], words, groups, f"{len(words)} words after epoch {epoch}", limit=limit),
-            "glove-map", pd.DataFrame({"word": words, "x": points[epoch][:, 0], "y": points[epoch][:, 1]}),
-            key="glove_fig_map", caption="Unit vectors on the principal axes of the final vectors, the same for every epoch.")
+corpus, corpus_label = ue.corpus_picker("glove")
+embed_size = st.select_slider("Embedding width D (numbers a word)", [10, 25, 50, 100], RECIPE.embed_size,
+                              key="glove_dim")
+st.caption(f"Trained with the weighting of section 2 (x_max {x_max:g}, α {alpha:g}) and window {RECIPE.window}.")
+own = ue.train_vectors("glove", f"GloVe x_max {x_max:g}, α {alpha:g}", lab.own_config("glove", embed_size, x_max, alpha),
+                       corpus, corpus_label, steps=(5, 10, 25, 50, 100, 150), default=RECIPE.epochs)
+if own is not None and own.steps:
+    ue.show_run(own, "glove-own-loss", "J per entry", "GloVe objective")
+    ue.epoch_map(ue.training_map("Mine", own), "glove_epoch", "glove-map",
+                 "Unit vectors on the principal axes of the final vectors, the same for every epoch.")
 else:
     st.caption(f"Nothing trained yet in this session. The shipped model took {sh.meta['train_seconds'] if sh else '?'} s.")
 
 # -- 5. why GloVe falls short on analogies --------------------------------------------------------------------------
 st.header("5. Why GloVe answers fewer analogies here")
-metas = {m: uw.shipped(m) for m in ("skipgram", "cbow", "glove")}
+metas = {m: ue.shipped(m) for m in ("skipgram", "cbow", "glove")}
 if all(metas.values()):
-    by = {zoo_words.LABELS[m]: s.meta["metrics"]["analogy_by_relation"] for m, s in metas.items()}
-    ui.plot(figs.relation_accuracy_figure(by), "glove-relations",
-            pd.DataFrame(by).reset_index(names="relation"), key="glove_fig_rel",
+    fig, table = figs.relation_accuracy_figure({lab.LABELS[m]: s.meta["metrics"]["analogy_by_relation"]
+                                                for m, s in metas.items()})
+    ui.plot(fig, "glove-relations", table, key="glove_fig_rel",
             caption="The shipped vectors of the three methods, trained on the same corpus.")
-    st.markdown(" · ".join(f"**{zoo_words.LABELS[m]}**: analogies {s.meta['metrics']['analogy_accuracy']:.0%}, "
+    st.markdown(" · ".join(f"**{lab.LABELS[m]}**: analogies {s.meta['metrics']['analogy_accuracy']:.0%}, "
                            f"5-NN purity {s.meta['metrics']['group_purity']:.0%}" for m, s in metas.items()))
-grouped = [data.words.index(w) for w in data.groups]
-G = uw.builtin_cooccurrence(DEFAULT_TOKENS, 0, RECIPE.window).dense(grouped)
-off = ~np.eye(len(grouped), dtype=bool)
-zero_share = float((G[off] == 0).mean())
+grouped = tuple(ue.builtin_corpus().groups)
+zero_share = lab.analogy_zero_share(ue.counts(grouped, RECIPE.window))
 fam = FAMILIES[0]
-example = ["king", "queen", "man", "woman", *fam.identity_context["ruler"][:2], *fam.identity_context["adult"][:2],
-           "he", "his", "she", "her"]
-ex_ids = [data.words.index(w) for w in example]
-ui.plot(figs.cooccurrence_heatmap(uw.builtin_cooccurrence(DEFAULT_TOKENS, 0, RECIPE.window).dense(ex_ids), example),
-        "glove-analogy-counts", key="glove_fig_analogy",
+example = ("king", "queen", "man", "woman", *fam.identity_context["ruler"][:2], *fam.identity_context["adult"][:2],
+           "he", "his", "she", "her")
+fig, table = figs.cooccurrence_heatmap(ue.counts(example, RECIPE.window), example)
+ui.plot(fig, "glove-analogy-counts", table, key="glove_fig_analogy",
         caption="king : queen :: man : woman in counts: the four words never meet; the relation lives only in "
                 "which contexts they share.")
 explain(
@@ -190,5 +144,5 @@ predict_then_reveal(
     "glove_q_zeros", f"Of all pairs of the {len(grouped)} grouped words, what share never co-occur (X_ij = 0)?",
     ["Under 10%", "About half", "Over 90%"],
     "Under 10%" if zero_share < 0.3 else "About half" if zero_share < 0.7 else "Over 90%",
-    lambda: st.markdown(f"**{zero_share:.1%}** of the {int(off.sum()):,} pairs have X_ij = 0 (window {RECIPE.window}): "
-                        "none of them adds a term to J."))
+    lambda: st.markdown(f"**{zero_share:.1%}** of the {len(grouped) * (len(grouped) - 1):,} pairs have X_ij = 0 (window "
+                        f"{RECIPE.window}): none of them adds a term to J."))

@@ -1,21 +1,18 @@
 """Pretrained vectors: read a word-vectors file the learner brings, show what was read, open it in the explorer.
 
-Library calls: ui.vectors.read_upload (vectorfiles.read_vectors, once per file) / register_session_vectors /
-session_vectors, ui.explorer.shipped_vectors / shipped_file (vectorfiles.write_vectors),
-plotting.embeddings.vector_rows_heatmap / norms_by_rank.
+Library calls: ui.embeddings.read_upload (vectorfiles.read_vectors, once per file) / keep_loaded /
+session_vectors / shipped_vectors / shipped_file (vectorfiles.write_vectors), labs.embeddings.summarise,
+plotting.embeddings.preview_frame / vector_rows_heatmap / norms_by_rank.
 """
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from seqviz import ui
 from seqviz import vectorfiles as vf
+from seqviz.labs import embeddings as lab
 from seqviz.plotting import embeddings as ep
-from seqviz.ui import explorer as ex
+from seqviz.ui import embeddings as ue
 from seqviz.ui.classroom import explain, predict_then_reveal
-from seqviz.ui.vectors import read_upload, register_session_vectors, session_vectors
-from seqviz.wordvectors import WordVectors
 
 MB = 1024 * 1024
 SAMPLE = "skipgram"  # the sample file: the shipped skip-gram vectors, written as word2vec text
@@ -43,28 +40,28 @@ uploaded = st.file_uploader(f"A vectors file (.txt, .vec or .bin, up to {vf.MAX_
 
 sample_bytes = None
 if uploaded is None:
-    wv_sample, why = ex.shipped_vectors(SAMPLE)
+    wv_sample, why = ue.shipped_vectors(SAMPLE)
     if wv_sample is None:
         st.info("Upload a file to read it. " + why)
         st.stop()
-    sample_bytes = ex.shipped_file(SAMPLE, "word2vec-text")
+    sample_bytes = ue.shipped_file(SAMPLE, "word2vec-text")
     st.info(f"No file uploaded yet, so this page reads a sample: the shipped skip-gram vectors written as a word2vec "
             f"text file ({len(sample_bytes) / MB:.2f} MB). Upload your own file above.")
-    result = read_upload("sample", sample_bytes, "sample: shipped skip-gram (word2vec text)", fmt, skip)
+    result = ue.read_upload("sample", sample_bytes, "sample: shipped skip-gram (word2vec text)", fmt, skip)
     name = "sample.txt"
 else:
     name = uploaded.name
-    result = read_upload(uploaded.file_id, uploaded.getvalue(), uploaded.name, fmt, skip)
+    result = ue.read_upload(uploaded.file_id, uploaded.getvalue(), uploaded.name, fmt, skip)
 
 if isinstance(result, str):
     st.error(result)
     st.caption(f"Nothing from {name[:80]!r} was kept; the vectors already in this session are unchanged "
-               f"({len(session_vectors())} set(s)). Try another format above, or turn on skipping bad rows.")
+               f"({len(ue.session_vectors())} set(s)). Try another format above, or turn on skipping bad rows.")
     st.stop()
 
 wv = result.vectors
 n, d = wv.vectors.shape
-norms = np.linalg.norm(wv.vectors, axis=1)
+summary = lab.summarise(wv)
 
 ui.show_code(vf.detect_format, vf.read_vectors, label="Show the code that reads the file")
 
@@ -82,25 +79,21 @@ for note in result.notes:
 if result.n_rejected:
     st.warning(f"{result.n_rejected:,} row(s) were left out" + (f"; the first {len(result.rejected)} are listed."
                                                                 if result.n_rejected > len(result.rejected) else "."))
-    st.dataframe(pd.DataFrame({"why the row was left out": list(result.rejected)}), hide_index=True, height=200)
+    st.dataframe({"why the row was left out": list(result.rejected)}, hide_index=True, height=200)
 
 show = min(20, n)
 st.subheader(f"The first {show} words and their numbers")
-preview = pd.DataFrame(wv.vectors[:show, : min(d, 8)], columns=[f"e[{i}]" for i in range(min(d, 8))])
-preview.insert(0, "word", list(wv.words[:show]))
-preview["||e||"] = norms[:show]
-st.dataframe(preview, hide_index=True, width="stretch")
-heat_df = pd.DataFrame(wv.vectors[:show, :50], columns=[f"e[{i}]" for i in range(min(d, 50))])
-heat_df.insert(0, "word", list(wv.words[:show]))
-ui.plot(ep.vector_rows_heatmap(wv.words[:show], wv.vectors[:show]), "vectors-first-rows", heat_df, key="rows",
+st.dataframe(ep.preview_frame(wv.words[:show], wv.vectors[:show], summary.norms[:show]), hide_index=True, width="stretch")
+fig, table = ep.vector_rows_heatmap(wv.words[:show], wv.vectors[:show])
+ui.plot(fig, "vectors-first-rows", table, key="rows",
         caption=f"Each row is one word's vector $e_w$ in file order, each column one dimension $i$ (the first "
                 f"{min(d, 50)} of {d}); red positive, blue negative, on a scale symmetric about 0.")
 explain("Single numbers mean little on their own: meaning lives in directions.")
 
 st.header("2. How long are the vectors?")
 st.latex(r"\lVert e_w \rVert = \sqrt{\textstyle\sum_{i=1}^{D} e_w[i]^2}")
-ui.plot(ep.norms_by_rank(norms), "vectors-lengths", pd.DataFrame({"row": np.arange(1, n + 1), "word": list(wv.words),
-                                                                  "length": norms}), key="norms",
+fig, table = ep.norms_by_rank(wv.words, summary.norms)
+ui.plot(fig, "vectors-lengths", table, key="norms",
         caption="Each point is one word: its row in the file (1 = first; a log axis past 100 rows) against its "
                 "length $\\lVert e_w \\rVert$.")
 explain("Files list the most frequent words first. Cosine similarity ignores length, so the explorer compares "
@@ -110,17 +103,17 @@ explain("Files list the most frequent words first. Cosine similarity ignores len
 st.header("3. Explore them")
 if uploaded is not None:
     label = f"file: {uploaded.name[:60]}"
-    register_session_vectors(label, wv)
+    ue.keep_loaded(label, wv)
     st.success(f"Kept in this session as {label!r} ({n:,} words); the explorer lists it under Vectors.")
     st.page_link("pages/embeddings_explorer.py", label="Open them in the embedding explorer", icon=":material/explore:",
                  query_params={"explorer_source": f"Mine: {label}"})  # a link carries the label the picker shows
 else:
     st.page_link("pages/embeddings_explorer.py", label="Open the shipped vectors in the embedding explorer",
-                 icon=":material/explore:", query_params={"explorer_source": ex.SHIPPED[SAMPLE]})
+                 icon=":material/explore:", query_params={"explorer_source": ue.SHIPPED[SAMPLE]})
 
 st.subheader("Download vectors as a file")
-mine = session_vectors()
-choices = {m: ex.SHIPPED[m] for m in ex.SHIPPED if ex.shipped_vectors(m)[0] is not None}
+mine = ue.session_vectors()
+choices = {m: ue.SHIPPED[m] for m in ue.SHIPPED if ue.shipped_vectors(m)[0] is not None}
 choices |= {f"mine:{k}": f"Mine: {k}" for k in mine}
 d1, d2 = st.columns(2)
 pick = d1.selectbox("Vectors", list(choices), format_func=choices.get, key="vectors_download")
@@ -131,7 +124,7 @@ if pick is not None:
         chosen = mine[pick[5:]]
         data = lambda: vf.write_vectors(chosen, out_fmt)  # noqa: E731 (written only when the button is pressed)
     else:
-        data = lambda: ex.shipped_file(pick, out_fmt)  # noqa: E731
+        data = lambda: ue.shipped_file(pick, out_fmt)  # noqa: E731
     st.download_button(f"Download {choices[pick]} as {vf.FORMATS[out_fmt]}", data, file_name=vf.FILE_NAMES[out_fmt],
                        mime="application/octet-stream", icon=":material/download:", key="vectors_download_button")
     st.caption("gensim reads these with `KeyedVectors.load_word2vec_format` (add `binary=True` for the binary file, "
@@ -139,22 +132,15 @@ if pick is not None:
 
 # -- predict, then reveal ------------------------------------------------------------------------------------
 st.header("Predict, then reveal")
-head = wv.vectors[: min(n, 200)]
-small = WordVectors(wv.words[: len(head)], head, None, "first rows")
-text_size, bin_size = len(vf.write_vectors(small, "word2vec-text")), len(vf.write_vectors(small, "word2vec-bin"))
-bigger = "The text file" if text_size > 1.1 * bin_size else "The binary file" if bin_size > 1.1 * text_size else "About the same"
 predict_then_reveal(
-    "vectors_q_size", f"The first {len(head)} words of these vectors, written once as word2vec text and once as word2vec "
-    "binary: which file is bigger?", ["The text file", "The binary file", "About the same"], bigger,
-    lambda: st.markdown(f"Text: **{text_size:,} bytes**; binary: **{bin_size:,} bytes** ({text_size / bin_size:.1f}×). "
-                        "Binary stores each number in exactly 4 bytes; text writes up to 9 significant digits, a sign, "
-                        "a point, an exponent and a space."))
-tenth = max(1, n // 10)
-first, last = float(norms[:tenth].mean()), float(norms[-tenth:].mean())
-longer = "About the same" if abs(first - last) <= 0.05 * max(first, last) else (
-    "The first words (frequent)" if first > last else "The last words (rare)")
+    "vectors_q_size", f"The first {summary.head_words} words of these vectors, written once as word2vec text and once "
+    "as word2vec binary: which file is bigger?", ["The text file", "The binary file", "About the same"], summary.bigger,
+    lambda: st.markdown(f"Text: **{summary.text_bytes:,} bytes**; binary: **{summary.binary_bytes:,} bytes** "
+                        f"({summary.text_bytes / summary.binary_bytes:.1f}×). Binary stores each number in exactly 4 "
+                        "bytes; text writes up to 9 significant digits, a sign, a point, an exponent and a space."))
 predict_then_reveal(
     "vectors_q_norms", "Which words have the longer vectors in this file on average: the first tenth (the frequent "
     "words) or the last tenth (the rare ones)?", ["The first words (frequent)", "The last words (rare)", "About the same"],
-    longer, lambda: st.markdown(f"Mean length of the first {tenth:,} words **{first:.3f}**, of the last {tenth:,} words "
-                                f"**{last:.3f}** (the figure in section 2 shows every word)."))
+    summary.longer, lambda: st.markdown(f"Mean length of the first tenth of the words **{summary.first_mean:.3f}**, of "
+                                        f"the last tenth **{summary.last_mean:.3f}** (the figure in section 2 shows "
+                                        "every word)."))

@@ -112,3 +112,9 @@ def parse_words(text: str, wv: WordVectors, limit: int = MAX_TYPED_WORDS) -> tup
 def shorten(word: str, limit: int = 24) -> str:
     """A word as a sentence quotes it: at most `limit` characters."""
     return word if len(word) <= limit else word[:limit] + "..."
+
+
+def not_found(missing: Sequence[str], shown: int = 5) -> str:
+    """One sentence naming the typed words these vectors lack (the first `shown`, each shortened)."""
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    return f"Not in these vectors: {', '.join(repr(shorten(w)) for w in missing[:shown])}{more}."

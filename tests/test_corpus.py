@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from seqviz.tasks import corpus as C
+from seqviz.tasks.base import TextCheck
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +105,14 @@ def test_tokenize_text():
 
 
 def test_text_advice_and_caps():
-    assert C.corpus_from_text("").corpus is None and C.corpus_from_text("").advice
+    empty = C.corpus_from_text("")
+    assert empty.corpus is None and empty.tokens is None and "not enough words" in empty.error
     assert C.corpus_from_text("word").corpus is None
     small = C.corpus_from_text("the cat sat on the mat. the dog sat too.")
-    assert small.corpus is not None and "only" in small.advice
+    assert small.corpus is not None and small.error is None and "only" in small.note
+    assert small.tokens == ["the", "cat", "sat", "on", "the", "mat", "the", "dog", "sat", "too"]
     big = C.corpus_from_text(" ".join(f"w{i % 300}" for i in range(5000)))
-    assert big.advice is None and big.corpus.num_tokens == 5000 and not big.corpus.groups
+    assert big.note is None and big.corpus.num_tokens == 5000 and not big.corpus.groups
+    assert type(big) is TextCheck  # the one TextCheck every task gives
     with pytest.raises(C.TextError, match="limit"):
         C.tokenize("a" * (C.MAX_TEXT_CHARS + 1))

@@ -41,7 +41,7 @@ def test_weighting_function():
 
 
 def small_model():
-    cfg = G.GloveConfig(dim=4, x_max=3.0, alpha=0.75)
+    cfg = G.GloveConfig(embed_size=4, x_max=3.0, alpha=0.75)
     model = G.Glove(6, cfg).double()
     with torch.no_grad():
         for p in model.parameters():
@@ -77,7 +77,7 @@ def data():
 
 
 def test_training_lowers_the_objective_and_is_deterministic(data):
-    cfg = G.GloveConfig(dim=16, epochs=6, chunk_batches=2)
+    cfg = G.GloveConfig(embed_size=16, epochs=6, chunk_batches=2)
     a, b = G.GloveTrainer(data, cfg), G.GloveTrainer(data, cfg)
     events = list(a.train())
     list(b.train())
@@ -89,7 +89,7 @@ def test_training_lowers_the_objective_and_is_deterministic(data):
 
 
 def test_adagrad_step_follows_the_gradient(data):
-    tr = G.GloveTrainer(data, G.GloveConfig(dim=8))
+    tr = G.GloveTrainer(data, G.GloveConfig(embed_size=8))
     idx = torch.arange(100)
     before = [p.clone() for p in (tr.model.w, tr.model.b)]
     _, dW, _, db, _ = tr.model.grads(tr._i[idx], tr._j[idx], tr._x[idx])

@@ -7,9 +7,11 @@ from test_pages import assert_clean, open_page
 
 from seqviz import projection as proj
 from seqviz import wordvectors as wvm
-from seqviz import zoo_words
+from seqviz import labs
+from seqviz.labs import embeddings as E
 from seqviz.checkpoints import CheckpointError
-from seqviz.ui import explorer as ex
+from seqviz import ui
+from seqviz.ui import embeddings as ue
 from seqviz.wordvectors import WordVectors
 
 PAGE = "pages/embeddings_explorer.py"
@@ -35,10 +37,10 @@ def counted(monkeypatch):
         calls.append((method, dims, len(rows)))
         return real(rows, method, dims, seed)
 
-    ex._projection.clear()
+    ue._projection.clear()
     monkeypatch.setattr(proj, "project", counting)
     yield calls
-    ex._projection.clear()
+    ue._projection.clear()
 
 
 def test_default_view_on_the_shipped_cbow_vectors():
@@ -48,7 +50,7 @@ def test_default_view_on_the_shipped_cbow_vectors():
     assert [h.value for h in at.header] == HEADERS
     assert at.selectbox(key="explorer_source").value == "cbow"
     assert len(charts(at)) == 3  # map, similarity heatmap, side by side
-    wv = zoo_words.shipped_vectors("cbow")
+    wv = E.shipped_vectors("cbow")
     neighbours = at.dataframe[0].value
     assert list(neighbours["word"]) == [w for w, _ in wvm.nearest(wv, "queen", 10)]
     analogy = at.dataframe[1].value
@@ -93,7 +95,7 @@ def test_tsne_in_3d_from_a_link():
 
 
 def test_the_exclusion_toggle_and_the_predictions_use_live_numbers():
-    wv = zoo_words.shipped_vectors("glove")
+    wv = E.shipped_vectors("glove")
     at = open_page(PAGE, {"explorer_source": "GloVe (shipped)"})  # a link carries what the widget shows
     assert at.selectbox(key="explorer_source").value == "glove"
     top_all = wvm.analogy(wv, "man", "king", "woman", 3, exclude_inputs=False)
@@ -104,11 +106,11 @@ def test_the_exclusion_toggle_and_the_predictions_use_live_numbers():
     assert (at.success if top_all[0][0] == "queen" else at.info)[0].value.endswith(f"{top_all[0][0]}.")
     at.toggle(key="explorer_exclude").set_value(False).run()
     assert list(at.dataframe[1].value["word"]) == [w for w, _ in wvm.analogy(wv, "man", "king", "woman", 5, False)]
-    purity = {m: wvm.group_purity(zoo_words.shipped_vectors(m)) for m in ex.SHIPPED}
+    purity = {m: wvm.group_purity(E.shipped_vectors(m)) for m in ue.SHIPPED}
     best = max(purity, key=purity.get)
-    at.radio(key="explorer_q_purity_guess").set_value(ex.SHIPPED["glove"]).run()
+    at.radio(key="explorer_q_purity_guess").set_value(ue.SHIPPED["glove"]).run()
     assert_clean(at)
-    assert f"{ex.SHIPPED[best]}: {purity[best]:.1%}" in text_of(at)
+    assert f"{ue.SHIPPED[best]}: {purity[best]:.1%}" in text_of(at)
 
 
 def fixture_vectors(n=40, d=8, groups=True):
@@ -121,7 +123,7 @@ def fixture_vectors(n=40, d=8, groups=True):
 def test_session_vectors_are_listed_and_a_smaller_vocabulary_clamps_the_points():
     at = open_page(PAGE)
     at.slider(key="explorer_points").set_value(500).run()
-    at.session_state["word_vectors"] = {"file: tiny.txt": fixture_vectors(groups=False)}
+    at.session_state["loaded_vectors"] = {"file: tiny.txt": fixture_vectors(groups=False)}
     at.run()
     picker = at.selectbox(key="explorer_source")
     assert "Mine: file: tiny.txt" in picker.options
@@ -150,32 +152,63 @@ BAD_INPUT = [  # (widget, value, the sentence's fragment), tried one after anoth
 
 def test_bad_input_gets_one_sentence_and_the_page_goes_on():
     at = open_page(PAGE)
-    at.session_state["word_vectors"] = {"kept": fixture_vectors()}
+    at.session_state["loaded_vectors"] = {"kept": fixture_vectors()}
     defaults = {key: at.text_input(key=key).value for key, _, _ in BAD_INPUT}
     for key, value, fragment in BAD_INPUT:
         at.text_input(key=key).input(value).run()
         assert_clean(at)
         assert fragment in text_of(at), (key, value)
         assert not at.error and len(charts(at)) >= 2 and [h.value for h in at.header] == HEADERS
-        assert "kept" in at.session_state["word_vectors"]  # nothing in the session is lost
+        assert "kept" in at.session_state["loaded_vectors"]  # nothing in the session is lost
         at.text_input(key=key).input(defaults[key]).run()
     assert not at.warning
 
 
 def test_without_shipped_vectors_the_page_says_so_in_one_sentence(monkeypatch):
-    def missing(method):
-        raise CheckpointError(f"The shipped file words-{method}.safetensors is missing.")
+    def missing(name):
+        raise CheckpointError(f"The shipped file {name}.safetensors is missing.")
 
-    ex._shipped.clear()
-    monkeypatch.setattr(zoo_words, "shipped_vectors", missing)
+    ui._shipped.clear()
+    monkeypatch.setattr(labs, "load", missing)
     try:
         at = open_page(PAGE)
         assert_clean(at)
         assert len(at.error) == 1 and "No word vectors are available" in at.error[0].value
-        at.session_state["word_vectors"] = {"mine": fixture_vectors()}
+        at.session_state["loaded_vectors"] = {"mine": fixture_vectors()}
         at.run()
         assert_clean(at)
         assert not at.error and at.selectbox(key="explorer_source").value == "mine:mine"
         assert "side-by-side view needs the shipped vectors" in text_of(at)
     finally:
-        ex._shipped.clear()
+        ui._shipped.clear()
+
+
+# The neighbours, analogy and similarity sections are fragments in seqviz/ui/embeddings.py, so the page-source
+# scans of tests/test_url_params.py and tests/test_links_labs.py do not see their bound widgets: checked here.
+FRAGMENT_KEYS = {"explorer_word": "queen", "explorer_k": "10", "explorer_x": "king", "explorer_y": "man",
+                 "explorer_z": "woman", "explorer_exclude": "true", "explorer_words": "king queen"}
+HOSTILE = ["", "<script>alert(1)</script>", "9" * 400, "-1", "1e309", "😀" * 50, "nan"]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_fragment_widgets_take_hostile_link_values(value):
+    at = open_page(PAGE, {key: value for key in FRAGMENT_KEYS})
+    assert_clean(at)
+    assert [h.value for h in at.header] == HEADERS and at.title
+
+
+def test_a_link_reproduces_the_fragment_widgets():
+    from test_classroom import link_of, query_of
+
+    at = open_page(PAGE)
+    at.slider(key="explorer_k").set_value(4).run()
+    at.text_input(key="explorer_word").input("king").run()
+    at.toggle(key="explorer_exclude").set_value(False).run()
+    at.text_input(key="explorer_words").input("paris rome").run()
+    assert_clean(at)
+    fresh = open_page(PAGE, query_of(link_of(at)))
+    assert_clean(fresh)
+    assert fresh.slider(key="explorer_k").value == 4 and fresh.text_input(key="explorer_word").value == "king"
+    assert fresh.toggle(key="explorer_exclude").value is False
+    assert fresh.text_input(key="explorer_words").value == "paris rome"
+    assert len(fresh.dataframe[0].value) == 4 and "king" not in fresh.dataframe[0].value["word"].tolist()

@@ -58,24 +58,30 @@ def test_weighting_controls_and_both_predictions():
     assert "Yes: Over 90%" in text(at, "success")  # in this corpus grouped words never share a sentence
 
 
-def test_training_live_registers_vectors():
+def test_training_goes_through_the_store():
     at = open_page(PAGE)
     at.slider(key="glove_tokens").set_value(20_000).run()
-    at.slider(key="glove_epochs").set_value(5).run()
+    at.select_slider(key="glove_n").set_value(5).run()
     at.button(key="glove_train").click().run()
     assert_clean(at)
     assert not at.error
-    own = at.session_state["glove_own"]
-    assert own["trainer"].epochs_done == 5 and own["label"] in at.session_state["word_vectors"]
+    (label, m), = at.session_state["learner_models"].items()
+    assert label.startswith("GloVe") and m.lab == "embeddings" and m.meta is None
+    assert m.steps == 5 == m.run.trainer.epochs_done and m.run.trainer.cfg.epochs == 5
+    assert m.run.vectors().vectors.shape[1] == 50
     assert "5 epochs" in text(at, "success")
-    at.slider(key="glove_epoch").set_value(0).run()
+    assert "glove_own" not in at.session_state
+    at.select_slider(key="glove_epoch").set_value(0).run()
     assert_clean(at)
-    at.button(key="glove_more").click().run()
-    assert at.session_state["glove_own"]["trainer"].epochs_done == 15
+    at.select_slider(key="glove_n").set_value(10).run()
+    at.button(key="glove_train").click().run()
+    assert at.session_state["learner_models"][label].steps == 15
     at.segmented_control(key="glove_corpus").set_value("Your text").run()
     at.text_area(key="glove_text").input("🎉").run()  # bad input: one sentence, the model stays
     assert_clean(at)
-    assert "not enough words" in text(at, "info") + text(at, "warning")
-    assert "glove_own" in at.session_state
-    at.button(key="glove_forget").click().run()
-    assert "glove_own" not in at.session_state
+    assert "not enough words" in text(at, "info") + text(at, "warning") + text(at, "error")
+    assert label in at.session_state["learner_models"]
+    at.segmented_control(key="glove_corpus").set_value("Built-in").run()
+    at.slider(key="glove_tokens").set_value(20_000).run()  # the same settings: the same model
+    at.button(key="glove_reset").click().run()
+    assert label not in at.session_state["learner_models"]

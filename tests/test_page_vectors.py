@@ -8,7 +8,7 @@ import pytest
 from gensim.models import KeyedVectors
 from test_pages import assert_clean, open_page
 
-from seqviz import zoo_words
+from seqviz.labs import embeddings as E
 from seqviz.vectorfiles import MAX_BYTES, write_vectors
 from seqviz.wordvectors import WordVectors
 
@@ -40,7 +40,7 @@ def test_without_a_file_the_page_reads_the_shipped_sample():
     at = open_page(PAGE)
     assert_clean(at)
     assert not at.error and [h.value for h in at.header] == HEADERS
-    wv = zoo_words.shipped_vectors("skipgram")
+    wv = E.shipped_vectors("skipgram")
     assert metrics(at)["Words"] == f"{len(wv.words):,}" and metrics(at)["Format"] == "word2vec text"
     assert metrics(at)["Dimensions D"] == str(wv.vectors.shape[1])
     assert len(charts(at)) == 2
@@ -61,7 +61,7 @@ def test_a_gensim_file_is_read_registered_and_opens_in_the_explorer(tmp_path, na
     at = upload(open_page(PAGE), name, (tmp_path / name).read_bytes())
     assert not at.error
     assert metrics(at) == {"Words": "30", "Dimensions D": "6", "Format": fmt, "Rows rejected": "0"}
-    mine = at.session_state["word_vectors"][f"file: {name}"]
+    mine = at.session_state["loaded_vectors"][f"file: {name}"]
     assert mine.words == wv.words and np.array_equal(mine.vectors, wv.vectors)
     link = at.get("page_link")[0].proto
     query = parse_qs(link.query_string)
@@ -86,13 +86,13 @@ def test_a_gensim_file_is_read_registered_and_opens_in_the_explorer(tmp_path, na
 def test_a_corrupt_upload_gets_one_sentence_and_the_session_keeps_its_vectors(data, fragment):
     at = open_page(PAGE)
     kept = vectors(seed=1)
-    at.session_state["word_vectors"] = {"kept": kept}
+    at.session_state["loaded_vectors"] = {"kept": kept}
     upload(at, "bad.txt", data)
     assert len(at.error) == 1 and fragment in at.error[0].value, at.error[0].value
     assert at.error[0].value.count(". ") == 0 and at.error[0].value.endswith(".")  # one sentence
     assert not charts(at) and not at.header
-    assert list(at.session_state["word_vectors"]) == ["kept"]
-    assert at.session_state["word_vectors"]["kept"] is kept
+    assert list(at.session_state["loaded_vectors"]) == ["kept"]
+    assert at.session_state["loaded_vectors"]["kept"] is kept
 
 
 def test_skipping_bad_rows_lists_them_and_keeps_the_good_ones():

@@ -61,29 +61,40 @@ def test_predict_then_reveal_answers_with_the_numbers():
     assert "Cosine similarity with queen" in " ".join(m.value for m in at.markdown)
 
 
-def test_training_live_registers_vectors_and_animates_them():
+def embeddings_models(at):
+    return {k: m for k, m in at.session_state["learner_models"].items() if m.lab == "embeddings"}
+
+
+def test_training_goes_through_the_store_and_the_explorer_lists_it():
     at = open_page(PAGE)
     at.slider(key="w2v_tokens").set_value(20_000).run()
     at.segmented_control(key="w2v_method").set_value("CBOW").run()
-    at.slider(key="w2v_epochs").set_value(2).run()
+    at.select_slider(key="w2v_n").set_value(2).run()
     at.button(key="w2v_train").click().run()
     assert_clean(at)
     assert not at.error
-    own = at.session_state["w2v_own"]["trainer"]
-    assert own.epochs_done == 2 and own.cfg.method == "cbow"
+    (label, m), = embeddings_models(at).items()
+    assert label.startswith("Word2Vec CBOW") and m.meta is None and m.settings["page"] == "w2v"
+    trainer = m.run.trainer
+    assert m.steps == 2 == trainer.epochs_done and trainer.cfg.method == "cbow" and trainer.cfg.epochs == 2
+    assert [p.step for p in m.run.history][-1] == 2 and all(p.loss > 0 for p in m.run.history)
+    assert m.run.vectors().vectors.shape == (len(trainer.data.words), 50)
     assert "2 epochs" in text(at, "success")
-    label = at.session_state["w2v_own"]["label"]
-    assert label in at.session_state["word_vectors"]  # the explorer lists it
+    assert "w2v_own" not in at.session_state  # the store is the only place
+    explorer = open_page("pages/embeddings_explorer.py")
+    explorer.session_state["learner_models"] = at.session_state["learner_models"]
+    explorer.run()
+    assert f"Mine: {label}" in explorer.selectbox(key="explorer_source").options  # the explorer lists it
     assert at.radio(key="w2v_view").options[0] == "Mine"
     at.radio(key="w2v_view").set_value("Mine").run()
     at.select_slider(key="w2v_epoch").set_value(1).run()
     assert_clean(at)
-    assert "after epoch 1" in text(at, "caption") or at.select_slider(key="w2v_epoch").value == 1
-    at.button(key="w2v_more").click().run()
-    assert at.session_state["w2v_own"]["trainer"].epochs_done == 3
-    at.button(key="w2v_forget").click().run()
+    at.select_slider(key="w2v_n").set_value(1).run()
+    at.button(key="w2v_train").click().run()
+    assert embeddings_models(at)[label].steps == 3
+    at.button(key="w2v_reset").click().run()
     assert_clean(at)
-    assert "w2v_own" not in at.session_state
+    assert label not in embeddings_models(at)
 
 
 def test_own_text_bad_inputs_get_one_sentence_each():
@@ -109,13 +120,14 @@ def test_own_text_trains_and_the_session_survives():
     words = " ".join(f"w{i % 40} w{(i * 7) % 40}" for i in range(1500)) + "."
     at.text_area(key="w2v_text").input(words).run()
     assert not at.warning
-    at.slider(key="w2v_epochs").set_value(1).run()
+    at.select_slider(key="w2v_n").set_value(1).run()
     at.button(key="w2v_train").click().run()
     assert_clean(at)
-    assert "your text" in at.session_state["w2v_own"]["label"]
+    (label,) = embeddings_models(at)
+    assert "your text" in label
     at.text_area(key="w2v_text").input("").run()  # bad input afterwards: the trained model stays
     assert_clean(at)
-    assert "w2v_own" in at.session_state
+    assert label in embeddings_models(at)
     at.radio(key="w2v_view").set_value("Mine").run()
     assert_clean(at)
     assert "no word groups" in text(at, "caption")

@@ -93,7 +93,8 @@ def test_word_map_one_trace_per_group_with_stable_colours_and_searched_words_rin
     coords = np.arange(12, dtype=float).reshape(6, 2)
     words = ["king", "queen", "paris", "rome", "the", "dog"]
     groups = ["royal", "royal", "capitals", "capitals", None, None]
-    fig = ep.word_map(coords, words, groups, ["x", "y"], highlight=["rome"])
+    fig, table = ep.word_map(coords, words, groups, ["x", "y"], highlight=["rome"])
+    assert list(table.columns) == ["word", "group", "x", "y"] and table["x"].tolist() == coords[:, 0].tolist()
     names = [t.name for t in fig.data]
     assert names == ["capitals", "royal", ep.UNGROUPED, "searched"]
     colours = ep.group_colours(groups)
@@ -101,17 +102,18 @@ def test_word_map_one_trace_per_group_with_stable_colours_and_searched_words_rin
     assert list(fig.data[0].text) == ["paris", "rome"] and fig.data[0].mode == "markers+text"
     assert list(fig.data[3].text) == ["rome"] and fig.data[3].marker.line.width == 3
     assert fig.layout.xaxis.title.text == "x"
-    three = ep.word_map(np.zeros((6, 3)), words, groups, ["a", "b", "c"], labels=False)
+    three, _ = ep.word_map(np.zeros((6, 3)), words, groups, ["a", "b", "c"], labels=False)
     assert three.data[0].type == "scatter3d" and three.data[0].mode == "markers"
     assert three.layout.scene.zaxis.title.text == "c"
-    many = ep.word_map(np.zeros((ep.MAX_LABELS + 1, 2)), [f"w{i}" for i in range(ep.MAX_LABELS + 1)],
+    many, _ = ep.word_map(np.zeros((ep.MAX_LABELS + 1, 2)), [f"w{i}" for i in range(ep.MAX_LABELS + 1)],
                        [None] * (ep.MAX_LABELS + 1), ["x", "y"])
     assert many.data[0].mode == "markers"  # too many labels to read: hover only
 
 
 def test_side_by_side_agrees_on_colours_and_shows_each_group_once():
     words, groups = ["king", "paris"], ["royal", "capitals"]
-    fig = ep.side_by_side([("A", np.zeros((2, 2)), words, groups), ("B", np.ones((2, 2)), words, groups)])
+    fig, table = ep.side_by_side([("A", np.zeros((2, 2)), words, groups), ("B", np.ones((2, 2)), words, groups)])
+    assert table["vectors"].tolist() == ["A", "A", "B", "B"] and table["y"].tolist() == [0, 0, 1, 1]
     assert [a.text for a in fig.layout.annotations] == ["A", "B"]
     legend = [t.name for t in fig.data if t.showlegend is not False]
     assert sorted(legend) == ["capitals", "royal"]
@@ -123,8 +125,9 @@ def test_side_by_side_agrees_on_colours_and_shows_each_group_once():
 
 def test_similarity_heatmap_uses_the_fixed_diverging_scale():
     sims = np.array([[1.0, -0.5], [-0.5, 1.0]])
-    fig = ep.similarity_heatmap(["a", "b"], sims)
+    fig, table = ep.similarity_heatmap(["a", "b"], sims)
     h = fig.data[0]
+    assert table.equals(ep.similarity_frame(["a", "b"], sims))
     assert (h.zmin, h.zmax, h.zmid) == (-1, 1, 0)
     assert h.colorscale == ep.go.Heatmap(colorscale=DIVERGING).colorscale
     assert list(h.x) == ["a", "b"] and h.texttemplate == "%{text}"
@@ -137,9 +140,14 @@ def test_tables_and_the_pretrained_figures():
     assert list(df.columns) == ["rank", "word", "cosine", "group"]
     assert df["group"].tolist() == ["female", ep.UNGROUPED] and df["cosine"].iloc[0] == 0.9123
     rows = np.array([[0.5, -2.0], [1.0, 0.0]])
-    h = ep.vector_rows_heatmap(["a", "b"], rows).data[0]
+    fig, table = ep.vector_rows_heatmap(["a", "b"], rows)
+    h = fig.data[0]
     assert (h.zmin, h.zmax, h.zmid) == (-2.0, 2.0, 0)
-    fig = ep.norms_by_rank(np.array([3.0, 4.0]))
+    assert table.columns.tolist() == ["word", "e[0]", "e[1]"] and table["e[1]"].tolist() == [-2.0, 0.0]
+    fig, table = ep.norms_by_rank(["a", "b"], np.array([3.0, 4.0]))
     assert list(fig.data[0].x) == [1, 2] and fig.layout.xaxis.type == "linear"
+    assert table.to_dict("list") == {"row": [1, 2], "word": ["a", "b"], "length": [3.0, 4.0]}
+    preview = ep.preview_frame(["a", "b"], rows, np.array([3.0, 4.0]), max_dims=1)
+    assert preview.columns.tolist() == ["word", "e[0]", "||e||"]
     frame = ep.map_frame(np.zeros((2, 2)), ["a", "b"], ["g", None], ["PC1", "PC2"])
     assert list(frame.columns) == ["word", "group", "PC1", "PC2"] and frame["group"].tolist() == ["g", ep.UNGROUPED]

@@ -29,7 +29,7 @@ def test_hand_written_gradients_match_autograd():
 @pytest.mark.parametrize("method", ["skipgram", "cbow"])
 def test_sgd_step_is_one_gradient_step_of_the_model_loss(method):
     """The in-place update equals W - lr * dL/dW from autograd, repeated ids and padding included."""
-    cfg = W.Word2VecConfig(method=method, dim=6, negatives=3, seed=1)
+    cfg = W.Word2VecConfig(method=method, embed_size=6, negatives=3, seed=1)
     model = W.Word2Vec(10, cfg).double()
     with torch.no_grad():
         model.w_out.normal_()
@@ -108,17 +108,17 @@ def test_skipgram_pairs_and_cbow_examples_agree():
 
 @pytest.mark.parametrize("method", ["skipgram", "cbow"])
 def test_same_seed_same_vectors(data, method):
-    cfg = W.Word2VecConfig(method=method, epochs=1, dim=16, seed=4)
+    cfg = W.Word2VecConfig(method=method, epochs=1, embed_size=16, seed=4)
     a, b = W.Word2VecTrainer(data, cfg), W.Word2VecTrainer(data, cfg)
     list(a.train()), list(b.train())
     assert np.array_equal(a.vectors().vectors, b.vectors().vectors)
-    c = W.Word2VecTrainer(data, W.Word2VecConfig(method=method, epochs=1, dim=16, seed=5))
+    c = W.Word2VecTrainer(data, W.Word2VecConfig(method=method, epochs=1, embed_size=16, seed=5))
     list(c.train())
     assert not np.array_equal(a.vectors().vectors, c.vectors().vectors)
 
 
 def test_training_events_history_and_snapshots(data):
-    cfg = W.Word2VecConfig(method="skipgram", epochs=2, dim=16, chunk_batches=5, loss_every=1)
+    cfg = W.Word2VecConfig(method="skipgram", epochs=2, embed_size=16, chunk_batches=5, loss_every=1)
     tr = W.Word2VecTrainer(data, cfg)
     events = list(tr.train())
     ends = [e for e in events if e.epoch_end]

@@ -33,14 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqviz.models.word2vec import EmbeddingEvent, LossLog
+from seqviz.models.word2vec import EmbeddingEvent, LossLog, LossPoint
 from seqviz.tasks.corpus import EncodedCorpus
 from seqviz.wordvectors import WordVectors
 
 
 @dataclass(frozen=True)
 class GloveConfig:
-    dim: int = 50              # D
+    embed_size: int = 50       # D, the embedding width: numbers per word vector
     window: int = 5            # symmetric context window, pairs weighted 1/d
     x_max: float = 100.0       # f(x) = 1 from this count on
     alpha: float = 0.75        # f's exponent below x_max
@@ -105,8 +105,8 @@ class Glove(torch.nn.Module):
         super().__init__()
         self.cfg = cfg
         g = torch.Generator().manual_seed(cfg.seed)
-        u = lambda *shape: torch.nn.Parameter((torch.rand(*shape, generator=g) - 0.5) / cfg.dim, requires_grad=False)
-        self.w, self.w_tilde = u(vocab_size, cfg.dim), u(vocab_size, cfg.dim)  # (V, D) each
+        u = lambda *shape: torch.nn.Parameter((torch.rand(*shape, generator=g) - 0.5) / cfg.embed_size, requires_grad=False)
+        self.w, self.w_tilde = u(vocab_size, cfg.embed_size), u(vocab_size, cfg.embed_size)  # (V, D) each
         self.b, self.b_tilde = u(vocab_size), u(vocab_size)  # (V,) each
 
     def residual(self, i: torch.Tensor, j: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -153,7 +153,7 @@ class GloveTrainer(LossLog):
         self.sq = [torch.ones_like(p) for p in (self.model.w, self.model.w_tilde, self.model.b, self.model.b_tilde)]
         self.epochs_done = 0
         self.step = 0
-        self.history: list[tuple[int, float]] = []  # (step, J per entry over the chunk)
+        self.history: list[LossPoint] = []  # (step, J per entry over the chunk)
         self.snapshots: list[np.ndarray] = [self.model.word_vectors()]
         self.seconds = 0.0
         self.diverged = False
@@ -185,7 +185,7 @@ class GloveTrainer(LossLog):
                 self.step += 1
                 if not math.isfinite(total):
                     self.diverged = True
-                    self.history.append((self.step, float("nan")))
+                    self.history.append(LossPoint(self.step, float("nan")))
                     yield EmbeddingEvent(self.epochs_done + 1, self.step, 1.0, float("nan"), True)
                     return
                 if (b + 1) % self.cfg.chunk_batches == 0 and b + 1 < n_batches:

@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -46,7 +47,7 @@ TABLE_SIZE = 1_000_000  # the negative-sampling lookup table (word2vec.c uses 1e
 @dataclass(frozen=True)
 class Word2VecConfig:
     method: str = "skipgram"     # "skipgram" or "cbow"
-    dim: int = 50                # D, the length of each word vector
+    embed_size: int = 50         # D, the embedding width: numbers per word vector
     window: int = 5              # at most this many words each side (dynamic window: 1..window)
     negatives: int = 5           # k, negatives per example that the shared ones stand for
     shared_negatives: int = 64   # K, negatives drawn once per batch and used by all its examples
@@ -61,7 +62,7 @@ class Word2VecConfig:
     loss_every: int = 10         # the loss is computed on every this-many-th batch (it costs a third of a step)
 
 
-PRESETS = {  # tuned on the built-in corpus (200k tokens); see zoo_words.py for the shipped recipes
+PRESETS = {  # tuned on the built-in corpus (200k tokens); see seqviz/labs/embeddings.py for the shipped recipes
     "skipgram": Word2VecConfig(method="skipgram", lr=0.03, shared_negatives=32, epochs=5),
     "cbow": Word2VecConfig(method="cbow", lr=0.05, shared_negatives=32, epochs=10),
 }
@@ -199,10 +200,10 @@ class Word2Vec(torch.nn.Module):
         self.cfg = cfg
         g = torch.Generator().manual_seed(cfg.seed)
         # word2vec.c's initialisation: W_in uniform in ±0.5/D, W_out zero
-        w_in = (torch.rand(vocab_size + 1, cfg.dim, generator=g) - 0.5) / cfg.dim
+        w_in = (torch.rand(vocab_size + 1, cfg.embed_size, generator=g) - 0.5) / cfg.embed_size
         w_in[vocab_size] = 0.0
         self.w_in = torch.nn.Parameter(w_in, requires_grad=False)  # (V+1, D)
-        self.w_out = torch.nn.Parameter(torch.zeros(vocab_size, cfg.dim), requires_grad=False)  # (V, D)
+        self.w_out = torch.nn.Parameter(torch.zeros(vocab_size, cfg.embed_size), requires_grad=False)  # (V, D)
 
     @property
     def vocab_size(self) -> int:
@@ -246,18 +247,25 @@ class Word2Vec(torch.nn.Module):
                                       self.cfg.negatives / len(negatives))
 
 
+class LossPoint(NamedTuple):
+    """One entry of a trainer's loss history: unpacks as (step, loss), reads as .step / .loss."""
+
+    step: int      # SGD steps taken so far
+    loss: float    # mean loss per example over the chunk that ended there
+
+
 class LossLog:
     """What both embedding trainers (Word2VecTrainer, glove.GloveTrainer) share: the mean loss of each
     chunk of batches in `history`, and the bookkeeping and snapshot that end an epoch. Needs the
     attributes step, epochs_done, seconds, history and snapshots."""
 
     def _chunk_done(self, e: int, b: int, n_batches: int, epochs: int, total: float, count: int) -> EmbeddingEvent:
-        self.history.append((self.step, total / count))
+        self.history.append(LossPoint(self.step, total / count))
         return EmbeddingEvent(self.epochs_done + 1, self.step, (e + (b + 1) / n_batches) / epochs, total / count, False)
 
     def _epoch_done(self, e: int, epochs: int, total: float, count: int, start: float, snapshot) -> EmbeddingEvent:
         if count:
-            self.history.append((self.step, total / count))
+            self.history.append(LossPoint(self.step, total / count))
         self.epochs_done += 1
         self.seconds += time.perf_counter() - start
         self.snapshots.append(snapshot())
@@ -280,7 +288,7 @@ class Word2VecTrainer(LossLog):
         self.keep = keep_probability(data.counts, cfg.sample)
         self.epochs_done = 0
         self.step = 0
-        self.history: list[tuple[int, float]] = []  # (step, mean loss per example)
+        self.history: list[LossPoint] = []  # (step, mean loss per example)
         self.snapshots: list[np.ndarray] = [self.model.w_in[:-1].numpy().copy()]
         self.seconds = 0.0
         self.words_trained = 0  # tokens (after subsampling) seen as centres, for words per second
@@ -340,10 +348,6 @@ class Word2VecTrainer(LossLog):
         return WordVectors(self.data.words, self.snapshots[epoch], dict(self.data.groups) or None, f"epoch {epoch}")
 
 
-def with_method(cfg: Word2VecConfig, method: str) -> Word2VecConfig:
-    return replace(cfg, method=method)
-
-
 # -- for the lesson: one sentence's examples and one example's loss, written out ---------------------------
 def window_examples(tokens: list[str], centre: int, window: int) -> tuple[list[tuple[str, str]], tuple[list[str], str]]:
     """The examples a full window of `window` words each side makes at position `centre` (0-based):
@@ -368,3 +372,27 @@ def example_loss_terms(v: np.ndarray, u_pos: np.ndarray, u_neg: np.ndarray) -> d
     neg_terms = -np.log(sig(-s_neg))  # (k,)
     return {"s_pos": s_pos, "p_pos": float(sig(s_pos)), "pos_term": pos_term,
             "s_neg": s_neg, "p_neg": sig(s_neg), "neg_terms": neg_terms, "loss": pos_term + float(neg_terms.sum())}
+
+
+@dataclass(frozen=True)
+class NegativeSamplingExample:
+    """One skip-gram example of trained vectors with k freshly drawn negatives, written out for the lesson."""
+
+    centre: str
+    context: str
+    negatives: list[str]   # (k,)
+    terms: dict            # example_loss_terms: s_pos, p_pos, pos_term, s_neg (k,), p_neg (k,), neg_terms (k,), loss
+    top_words: list[str]   # the most frequent words, most frequent first
+    p_corpus: np.ndarray   # their share of the corpus
+    p_negative: np.ndarray  # their share of the negative draws, P ∝ count^0.75
+
+
+def negative_sampling_example(words: tuple[str, ...], w_in: np.ndarray, w_out: np.ndarray, counts: np.ndarray,
+                              centre: str, context: str, k: int, seed: int, top: int = 12) -> NegativeSamplingExample:
+    """The loss of (centre -> context) with k negatives drawn by `seed`; W_in, W_out (V, D), counts (V,)."""
+    index = {w: i for i, w in enumerate(words)}
+    neg_ids = draw_negatives(counts, k, seed)
+    terms = example_loss_terms(w_in[index[centre]], w_out[index[context]], w_out[neg_ids])
+    order = np.argsort(-counts)[:top]
+    return NegativeSamplingExample(centre, context, [words[i] for i in neg_ids], terms, [words[i] for i in order],
+                                   (counts / counts.sum())[order], negative_distribution(counts, 0.75)[order])

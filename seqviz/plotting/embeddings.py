@@ -1,5 +1,6 @@
 """Figures of the embedding explorer: word maps coloured by group, the similarity heatmap, side-by-side
-maps of several methods, and the tables behind them. Pure builders: numbers in, figure out; no streamlit.
+maps of several methods, and the tables behind them. Pure builders: numbers in, `(figure, table)` out (the
+table: the numbers behind the figure, for its CSV download); no streamlit.
 
 Colours: one colour per group, the same group always the same colour in every panel (colour-blind-safe
 Okabe-Ito first, then plotly's "Safe" set); words without a group are grey. Searched words are drawn
@@ -77,21 +78,22 @@ def _traces(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | Non
 
 
 def word_map(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | None], axis_titles: Sequence[str],
-             highlight: Sequence[str] = (), labels: bool = True, title: str | None = None) -> go.Figure:
+             highlight: Sequence[str] = (), labels: bool = True, title: str | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """The projected words, 2-D or 3-D (coords (N, 2|3)), one colour per group, searched words ringed."""
+    table = map_frame(coords, words, groups, axis_titles)
     colours = group_colours(groups)
     fig = go.Figure(_traces(np.asarray(coords), words, groups, colours, set(highlight), labels))
     if coords.shape[1] == 3:
         fig.update_layout(scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
                                      zaxis_title=axis_titles[2]))
-        return _layout(fig, 700, title)
+        return _layout(fig, 700, title), table
     fig.update_xaxes(title=axis_titles[0], zeroline=False)
     fig.update_yaxes(title=axis_titles[1], zeroline=False)
-    return _layout(fig, 620, title)
+    return _layout(fig, 620, title), table
 
 
 def side_by_side(panels: Sequence[tuple[str, np.ndarray, Sequence[str], Sequence[str | None]]],
-                 highlight: Sequence[str] = (), labels: bool = False) -> go.Figure:
+                 highlight: Sequence[str] = (), labels: bool = False) -> tuple[go.Figure, pd.DataFrame]:
     """2-D maps of several vector sets next to each other: panels = [(title, coords (N, 2), words, groups)].
     Every panel colours a group the same way; the legend shows each group once."""
     colours = group_colours([g for _, _, _, gs in panels for g in gs])
@@ -103,10 +105,11 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray, Sequence[str], Sequence
     fig.update_xaxes(showticklabels=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, zeroline=False)
     fig.update_annotations(font=dict(size=18))
-    return _layout(fig, 520)
+    table = pd.concat([map_frame(c, w, g, ["x", "y"]).assign(vectors=t) for t, c, w, g in panels])
+    return _layout(fig, 520), table
 
 
-def similarity_heatmap(words: Sequence[str], sims: np.ndarray) -> go.Figure:
+def similarity_heatmap(words: Sequence[str], sims: np.ndarray) -> tuple[go.Figure, pd.DataFrame]:
     """Cosine similarities (n, n) of chosen words, diverging scale fixed to [-1, 1], values in the cells."""
     n = len(words)
     fig = go.Figure(go.Heatmap(
@@ -118,7 +121,7 @@ def similarity_heatmap(words: Sequence[str], sims: np.ndarray) -> go.Figure:
     ))
     fig.update_xaxes(title="word", tickangle=-45 if n > 8 else 0, tickfont=dict(size=16))
     fig.update_yaxes(title="word", autorange="reversed", tickfont=dict(size=16))
-    return _layout(fig, 160 + 34 * max(n, 4))
+    return _layout(fig, 160 + 34 * max(n, 4)), similarity_frame(words, sims)
 
 
 # -- the numbers behind the figures, as tables ---------------------------------------------------------
@@ -146,7 +149,7 @@ def similarity_frame(words: Sequence[str], sims: np.ndarray) -> pd.DataFrame:
 
 
 # -- the pretrained-vectors page: what a file holds ---------------------------------------------------------
-def vector_rows_heatmap(words: Sequence[str], rows: np.ndarray, max_dims: int = 50) -> go.Figure:
+def vector_rows_heatmap(words: Sequence[str], rows: np.ndarray, max_dims: int = 50) -> tuple[go.Figure, pd.DataFrame]:
     """The first words' vectors as numbers (words x dimensions, at most max_dims columns), on a diverging
     scale symmetric about 0 and fixed by the largest |value| shown, so sign and size read at a glance."""
     rows = np.asarray(rows)[:, :max_dims]
@@ -159,10 +162,12 @@ def vector_rows_heatmap(words: Sequence[str], rows: np.ndarray, max_dims: int = 
     ))
     fig.update_xaxes(title="dimension i of the vector e<sub>w</sub>")
     fig.update_yaxes(title="word w (file order)", autorange="reversed", tickfont=dict(size=15), type="category")
-    return _layout(fig, 140 + 26 * max(n, 4))
+    table = pd.DataFrame(rows, columns=[f"e[{i}]" for i in range(d)])
+    table.insert(0, "word", list(words))
+    return _layout(fig, 140 + 26 * max(n, 4)), table
 
 
-def norms_by_rank(norms: np.ndarray) -> go.Figure:
+def norms_by_rank(words: Sequence[str], norms: np.ndarray) -> tuple[go.Figure, pd.DataFrame]:
     """Vector length ||e_w|| of every word against its row in the file (row 1 = the first word; word2vec,
     GloVe and fastText write the most frequent words first)."""
     norms = np.asarray(norms, dtype=np.float64)
@@ -172,4 +177,13 @@ def norms_by_rank(norms: np.ndarray) -> go.Figure:
                             hovertemplate="row %{x}<br>||e|| = %{y:.3f}<extra></extra>", name="words"))
     fig.update_xaxes(title="row in the file (1 = first word)", type="log" if len(norms) > 100 else "linear")
     fig.update_yaxes(title="vector length ||e<sub>w</sub>||", rangemode="tozero")
-    return _layout(fig, 380)
+    return _layout(fig, 380), pd.DataFrame({"row": rank, "word": list(words), "length": norms})
+
+
+def preview_frame(words: Sequence[str], rows: np.ndarray, norms: np.ndarray, max_dims: int = 8) -> pd.DataFrame:
+    """The first words of a file with their first numbers and their length, as a table."""
+    rows = np.asarray(rows)[:, :max_dims]
+    df = pd.DataFrame(rows, columns=[f"e[{i}]" for i in range(rows.shape[1])])
+    df.insert(0, "word", list(words))
+    df["||e||"] = np.asarray(norms)
+    return df

@@ -1,7 +1,8 @@
 """Figures of the Word2Vec and GloVe lessons: the sliding window, negative samples and their loss,
 training curves, the moving 2-D map of words, the co-occurrence matrix and GloVe's weighting.
 
-Pure builders: numbers in, plotly figure out; no streamlit, no model. Colours follow the app's
+Pure builders: numbers in, `(figure, table)` out (the table is the numbers behind the figure, for its
+CSV download); no streamlit, no model. Colours follow the app's
 language: probabilities on the sequential scale fixed to [0, 1]; groups of words in Okabe-Ito colours
 (with a marker shape per block of eight, since there are more groups than safe colours).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from seqviz.plotting import FONT, OKABE_ITO, SEQUENTIAL
@@ -32,7 +34,7 @@ def group_style(groups: Sequence[str]) -> dict[str, tuple[str, str]]:
 
 
 # -- Word2Vec -----------------------------------------------------------------------------------------
-def window_figure(tokens: Sequence[str], centre: int, window: int) -> go.Figure:
+def window_figure(tokens: Sequence[str], centre: int, window: int) -> tuple[go.Figure, pd.DataFrame]:
     """The sentence as a row of boxes: the centre word (orange), the words inside its window (blue),
     the rest (grey); the distance to the centre written under each word."""
     n = len(tokens)
@@ -47,14 +49,24 @@ def window_figure(tokens: Sequence[str], centre: int, window: int) -> go.Figure:
                      title="position relative to the centre word", showgrid=False)
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(bargap=0.08, showlegend=False)
-    return _layout(fig, 170, f"Window of {window} word{'s' if window > 1 else ''} each side of “{tokens[centre]}”")
+    table = pd.DataFrame({"token": list(tokens), "distance": [p - centre for p in range(n)]})
+    return _layout(fig, 170, f"Window of {window} word{'s' if window > 1 else ''} each side of “{tokens[centre]}”"), table
 
 
-def negatives_figure(target: str, negatives: Sequence[str], p_pos: float, p_neg: np.ndarray) -> go.Figure:
-    """σ(v·u) for the true context word and for each negative: training pushes the first towards 1
-    and the others towards 0."""
-    words = [f"{target} (true)"] + [f"{w} (neg {k + 1})" for k, w in enumerate(negatives)]
-    probs = np.r_[p_pos, p_neg]
+def window_tables(pairs, context: Sequence[str], target: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The examples of one window as tables: skip-gram's (centre, context word) pairs, CBOW's one example."""
+    return (pd.DataFrame(pairs, columns=["input (centre)", "target (context word)"]),
+            pd.DataFrame({"input (context words)": [", ".join(context)], "target (centre)": [target]}))
+
+
+def negatives_figure(ex) -> tuple[go.Figure, pd.DataFrame]:
+    """σ(v·u) for the true context word and for each negative of a NegativeSamplingExample: training
+    pushes the first towards 1 and the others towards 0."""
+    t = ex.terms
+    words = [f"{ex.context} (true)"] + [f"{w} (neg {k + 1})" for k, w in enumerate(ex.negatives)]
+    probs = np.r_[t["p_pos"], t["p_neg"]]
+    table = pd.DataFrame({"word": [ex.context, *ex.negatives], "role": ["true"] + ["negative"] * len(ex.negatives),
+                          "v_dot_u": np.r_[t["s_pos"], t["s_neg"]], "sigma": probs})
     fig = go.Figure(go.Bar(
         x=words, y=probs, marker=dict(color=probs, colorscale=SEQUENTIAL, cmin=0, cmax=1,
                                       colorbar=dict(title="σ(v·u)", tickvals=[0, 0.5, 1])),
@@ -62,11 +74,13 @@ def negatives_figure(target: str, negatives: Sequence[str], p_pos: float, p_neg:
         hovertemplate="%{x}<br>σ(v·u) = %{y:.4f}<extra></extra>"))
     fig.update_yaxes(range=[0, 1.15], title="σ(v·u)")
     fig.update_xaxes(title="target word", tickangle=-30)
-    return _layout(fig, 380, "The model's belief for the true context word and the negatives")
+    return _layout(fig, 380, "The model's belief for the true context word and the negatives"), table
 
 
-def negative_distribution_figure(words: Sequence[str], unigram: np.ndarray, smoothed: np.ndarray) -> go.Figure:
-    """P(w) for negatives against the raw word frequency, for the given words (share of draws, in %)."""
+def negative_distribution_figure(ex) -> tuple[go.Figure, pd.DataFrame]:
+    """P(w) for negatives against the raw word frequency, for the most frequent words of a
+    NegativeSamplingExample (share of draws, in %)."""
+    words, unigram, smoothed = ex.top_words, ex.p_corpus, ex.p_negative
     fig = go.Figure([
         go.Bar(x=list(words), y=100 * unigram, name="frequency in the corpus",
                marker_color=OKABE_ITO[5], hovertemplate="%{x}: %{y:.2f}%<extra>frequency</extra>"),
@@ -76,22 +90,26 @@ def negative_distribution_figure(words: Sequence[str], unigram: np.ndarray, smoo
     fig.update_yaxes(title="share of draws (%)")
     fig.update_xaxes(title="word (most frequent first)", tickangle=-30)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _layout(fig, 380, "Negatives are drawn from the frequency raised to 3/4: common words less, rare words more")
+    table = pd.DataFrame({"word": list(words), "frequency": unigram, "p_negative": smoothed})
+    return _layout(fig, 380, "Negatives are drawn from the frequency raised to 3/4: common words less, rare words more"), table
 
 
-def loss_curve(steps: Sequence[int], losses: Sequence[float], ylabel: str = "loss per example",
-               title: str = "Training loss") -> go.Figure:
-    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines", line=dict(color=OKABE_ITO[0], width=3),
-                               hovertemplate="step %{x}<br>" + ylabel + " %{y:.4f}<extra></extra>"))
-    fig.update_xaxes(title="SGD step", showgrid=True, gridcolor="#eee")
+def loss_curve(epochs: Sequence[float], losses: Sequence[float], ylabel: str = "loss per example",
+               title: str = "Training loss") -> tuple[go.Figure, pd.DataFrame]:
+    """The loss of a learner's run against the epoch (fractions are points within an epoch)."""
+    fig = go.Figure(go.Scatter(x=list(epochs), y=list(losses), mode="lines", line=dict(color=OKABE_ITO[0], width=3),
+                               hovertemplate="epoch %{x}<br>" + ylabel + " %{y:.4f}<extra></extra>"))
+    fig.update_xaxes(title="epoch", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(title=ylabel, showgrid=True, gridcolor="#eee")
-    return _layout(fig, 300, title)
+    return _layout(fig, 300, title), pd.DataFrame({"epoch": list(epochs), ylabel.replace(" ", "_"): list(losses)})
 
 
-def projection_figure(points: np.ndarray, words: Sequence[str], groups: Sequence[str], title: str,
-                      labels: bool = True, limit: float | None = None) -> go.Figure:
-    """Words as points on a 2-D map, one trace per group (click the legend to hide one). `limit` fixes
-    both axes to [-limit, limit] so frames of an animation share a scale."""
+def projection_figure(tm, epoch: int, labels: bool = True) -> tuple[go.Figure, pd.DataFrame]:
+    """The words of a TrainingMap after `epoch`, one trace per group (click the legend to hide one); both
+    axes fixed to [-tm.limit, tm.limit] so every epoch shares a scale."""
+    points, words, groups, limit = tm.frame(epoch), tm.words, tm.groups, tm.limit
+    title = f"{len(words)} words after epoch {epoch}"
+    table = pd.DataFrame({"word": list(words), "group": list(groups), "x": points[:, 0], "y": points[:, 1]})
     style = group_style(groups)
     fig = go.Figure()
     groups = np.asarray(groups)
@@ -109,11 +127,11 @@ def projection_figure(points: np.ndarray, words: Sequence[str], groups: Sequence
         fig.update_xaxes(range=[-limit, limit])
         fig.update_yaxes(range=[-limit, limit])
     fig.update_layout(legend=dict(font=dict(size=13), itemsizing="constant"))
-    return _layout(fig, 620, title)
+    return _layout(fig, 620, title), table
 
 
 def metrics_curve(epochs: Sequence[int], analogy: Sequence[float], purity: Sequence[float],
-                  current: int | None = None) -> go.Figure:
+                  current: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """Analogy accuracy and 5-NN group purity (in %) after each epoch."""
     fig = go.Figure([
         go.Scatter(x=list(epochs), y=100 * np.asarray(analogy), name="analogies right (inputs excluded)",
@@ -128,11 +146,12 @@ def metrics_curve(epochs: Sequence[int], analogy: Sequence[float], purity: Seque
     fig.update_xaxes(title="epoch", dtick=1 if len(epochs) <= 12 else None)
     fig.update_yaxes(title="%", range=[0, 102])
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _layout(fig, 320, "Quality after each epoch")
+    table = pd.DataFrame({"epoch": list(epochs), "analogy_accuracy": list(analogy), "purity": list(purity)})
+    return _layout(fig, 320, "Quality after each epoch"), table
 
 
 # -- GloVe --------------------------------------------------------------------------------------------
-def cooccurrence_heatmap(X: np.ndarray, words: Sequence[str]) -> go.Figure:
+def cooccurrence_heatmap(X: np.ndarray, words: Sequence[str]) -> tuple[go.Figure, pd.DataFrame]:
     """X_ij for chosen words, coloured by log(1 + X_ij) so small counts stay visible; exact X on hover,
     and the cells where X_ij = 0 (no term in GloVe's objective) marked with a cross."""
     z = np.log1p(X)
@@ -147,10 +166,11 @@ def cooccurrence_heatmap(X: np.ndarray, words: Sequence[str]) -> go.Figure:
     fig.update_xaxes(title="context word j", tickangle=-45, side="bottom")
     fig.update_yaxes(title="word i", autorange="reversed")
     n = len(words)
-    return _layout(fig, max(360, 140 + 34 * n), "Co-occurrence counts X_ij (× = never within the window: no term in J)")
+    table = pd.DataFrame(X, index=list(words), columns=list(words)).reset_index(names="word")
+    return _layout(fig, max(360, 140 + 34 * n), "Co-occurrence counts X_ij (× = never within the window: no term in J)"), table
 
 
-def weighting_figure(x_max: float, alpha: float, marks: dict[str, float] | None = None) -> go.Figure:
+def weighting_figure(x_max: float, alpha: float, marks: dict[str, float] | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """f(x) = min(1, (x/x_max)^alpha) on a log x axis, with chosen pairs' X marked."""
     x = np.logspace(-1, np.log10(max([10 * x_max, *[3 * v for v in (marks or {}).values()]])), 300)
     f = np.minimum(1.0, (x / x_max) ** alpha)
@@ -169,10 +189,13 @@ def weighting_figure(x_max: float, alpha: float, marks: dict[str, float] | None 
     fig.update_xaxes(type="log", title="co-occurrence count x (log scale)", range=[-1, float(np.log10(top))])
     fig.update_yaxes(title="weight f(x)", range=[0, 1.1])
     fig.update_layout(showlegend=False)
-    return _layout(fig, 340, f"f(x) = min(1, (x / {x_max:g})^{alpha:g})")
+    marks = marks or {}
+    table = pd.DataFrame({"pair": list(marks), "X": list(marks.values()),
+                          "f": [min(1.0, (v / x_max) ** alpha) for v in marks.values()]})
+    return _layout(fig, 340, f"f(x) = min(1, (x / {x_max:g})^{alpha:g})"), table
 
 
-def relation_accuracy_figure(by_method: dict[str, dict[str, float]]) -> go.Figure:
+def relation_accuracy_figure(by_method: dict[str, dict[str, float]]) -> tuple[go.Figure, pd.DataFrame]:
     """Analogy accuracy per relation (in %), one bar group per method."""
     relations = sorted({r for m in by_method.values() for r in m})
     fig = go.Figure([go.Bar(name=name, x=relations, y=[100 * acc.get(r, 0) for r in relations],
@@ -182,4 +205,5 @@ def relation_accuracy_figure(by_method: dict[str, dict[str, float]]) -> go.Figur
     fig.update_yaxes(title="analogies right (%)", range=[0, 105])
     fig.update_xaxes(title="relation", tickangle=-30)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _layout(fig, 420, "Analogy accuracy by relation (inputs excluded)")
+    return _layout(fig, 420, "Analogy accuracy by relation (inputs excluded)"), \
+        pd.DataFrame(by_method).reset_index(names="relation")

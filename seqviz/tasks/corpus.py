@@ -28,6 +28,8 @@ from itertools import combinations, permutations
 
 import numpy as np
 
+from seqviz.tasks.base import TextCheck
+
 DEFAULT_TOKENS = 200_000
 MIN_TOKENS, MAX_TOKENS = 10_000, 500_000   # the size slider's range for the built-in corpus
 FILLER_SHARE = 0.25                         # share of sentences that belong to no group (1 draw in 4)
@@ -181,8 +183,6 @@ FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-FUNCTION_WORDS = ("not", "never", "very", "really", "but")  # shared with the sentiment lab
-
 FILLER_WORDS = ("it", "was", "a", "day", "the", "we", "went", "there", "and", "then", "some", "people",
                 "came", "back", "later", "that", "time", "of", "year", "in", "morning", "evening", "they",
                 "talked", "about", "things", "for", "while", "after", "home", "again", "weather", "nice",
@@ -318,27 +318,23 @@ def tokenize(text: str) -> list[list[str]]:
     return out
 
 
-@dataclass(frozen=True)
-class TextCheck:
-    corpus: Corpus | None   # None when there is nothing to train on
-    advice: str | None      # one sentence when the text is too small to learn much from
-
-
 def corpus_from_text(text: str, name: str = "your text") -> TextCheck:
-    """The learner's text as a Corpus (no groups, no analogies), or advice. Never raises for content;
-    TextError only for a text over the size cap."""
+    """The learner's text checked (the TextCheck every task gives): .corpus its Corpus (no groups, no
+    analogies) and .tokens its words, or .error when there is nothing to learn from; .note advice when it
+    is too small to learn much. Never raises for content; TextError only for a text over the size cap."""
     sentences = tokenize(text)
     n = sum(len(s) for s in sentences)
     types = len({t for s in sentences for t in s})
     if n < 2 or types < 2:
         return TextCheck(None, "There are not enough words here to learn from: paste at least a few "
-                               f"paragraphs (ideally {MIN_TEXT_TOKENS:,}+ words).")
+                               f"paragraphs (ideally {MIN_TEXT_TOKENS:,}+ words).", None)
     corpus = Corpus(tuple(tuple(s) for s in sentences), {}, (), f"{name}, {n:,} tokens")
+    tokens = [t for s in sentences for t in s]
     if n < MIN_TEXT_TOKENS or types < MIN_TEXT_TYPES:
-        return TextCheck(corpus, f"This text has only {n:,} words ({types:,} distinct): vectors learned from it "
-                                 f"will be mostly noise. Word2Vec needs each word in many contexts; try "
-                                 f"{MIN_TEXT_TOKENS:,}+ words where the same words come back often.")
-    return TextCheck(corpus, None)
+        return TextCheck(tokens, None, f"This text has only {n:,} words ({types:,} distinct): vectors learned from "
+                                       f"it will be mostly noise. Word2Vec needs each word in many contexts; try "
+                                       f"{MIN_TEXT_TOKENS:,}+ words where the same words come back often.", corpus)
+    return TextCheck(tokens, None, None, corpus)
 
 
 # -- words as ids, for the trainers ------------------------------------------------------------------
