@@ -218,8 +218,10 @@ def test_stage_figures_label_words_and_hover_rows_and_columns():
     _, ex = example()
     steps = run(ex, scoring="scaled", causal=True)
     for stage in ("raw", "scaled", "logits", "weights"):
-        fig = figs.stage_figure(steps, WORDS, stage, query=2)
+        fig, table = figs.stage_figure(steps, WORDS, stage, query=2)
         main = _heatmaps(fig)[0]
+        assert list(table["query word"]) == WORDS and list(table.columns[:3]) == ["i", "query word", "key 1 (the)"]
+        np.testing.assert_array_equal(table.iloc[:, 2:].to_numpy(), getattr(steps, stage))
         assert list(fig.layout.xaxis.ticktext) == WORDS and list(fig.layout.yaxis.ticktext) == WORDS
         hover = main.customdata[1][2]
         assert "query 'cat' (i=2)" in hover and "key 'sat' (j=3)" in hover
@@ -227,11 +229,11 @@ def test_stage_figures_label_words_and_hover_rows_and_columns():
             assert f"{getattr(steps, stage)[1, 2]:.4f}" in hover
             assert main.zmid == 0 and main.zmin == -main.zmax  # diverging, centred on 0
         assert len(fig.layout.shapes) == 1  # the followed row
-    logits = figs.stage_figure(steps, WORDS, "logits")
+    logits, _ = figs.stage_figure(steps, WORDS, "logits")
     grey = _heatmaps(logits)[1]
     assert grey.text[0][1] == figs.MINUS_INF and grey.text[1][0] == ""
     assert np.isnan(np.asarray(_heatmaps(logits)[0].z, dtype=float)[0, 1])  # not drawn in colour
-    weights = _heatmaps(figs.stage_figure(steps, WORDS, "weights"))
+    weights = _heatmaps(figs.stage_figure(steps, WORDS, "weights")[0])
     assert len(weights) == 1 and weights[0].zmin == 0 and weights[0].zmax == 1
     assert weights[0].text[0][1] == "0" and np.asarray(weights[0].z, dtype=float)[0, 1] == 0.0
 
@@ -243,8 +245,8 @@ def test_figures_escape_html_in_words():
     steps = run(ex)
     for fig in (figs.stage_figure(steps, words, "weights"), figs.qkv_figure(steps, words),
                 figs.vectors_figure(steps.X, words, "X"),
-                figs.temperature_figure(np.array([0.1, 1, 10]), np.full((3, 3), 1 / 3), words, 1.0, words[0])):
-        dumped = fig.to_json()
+                figs.temperature_figure(np.array([0.1, 1, 10]), np.full((3, 3), 1 / 3), words, 1.0, 0)):
+        dumped = fig[0].to_json()
         assert "<b>bold" not in dumped and "<a href" not in dumped and "&lt;b&gt;" in dumped
     assert figs.word_label("x" * 30).endswith("…") and len(figs.word_label("x" * 30)) == 12
 
@@ -259,13 +261,36 @@ def test_markdown_literal_escapes_markup():
 def test_qkv_and_weights_figures_share_one_signed_scale():
     _, ex = example()
     steps = run(ex)
-    fig = figs.qkv_figure(steps, WORDS)
+    fig, table = figs.qkv_figure(steps, WORDS)
     maps = _heatmaps(fig)
+    np.testing.assert_array_equal(table[["q1", "k2", "v3"]].to_numpy(), np.stack([steps.Q[:, 0], steps.K[:, 1],
+                                                                                  steps.V[:, 2]], axis=1))
     assert len(maps) == 3 and len({m.zmax for m in maps}) == 1
     assert maps[0].zmax == pytest.approx(max(np.abs(steps.Q).max(), np.abs(steps.K).max(), np.abs(steps.V).max()))
     np.testing.assert_array_equal(np.asarray(maps[1].z, dtype=float), steps.K)
-    w = _heatmaps(figs.weights_figure(ex.W_Q, ex.W_K, ex.W_V))
-    assert [np.asarray(m.z).shape for m in w] == [(4, 3)] * 3
+    fig, table = figs.weights_figure(ex.W_Q, ex.W_K, ex.W_V)
+    assert [np.asarray(m.z).shape for m in _heatmaps(fig)] == [(4, 3)] * 3
+    assert list(table["r"]) == [1, 2, 3, 4] and list(table["W_K[r,2]"]) == list(ex.W_K[:, 1])
+
+
+def test_temperature_and_spread_tables_hold_the_plotted_numbers():
+    _, ex = example()
+    steps = run(ex)
+    taus, weights = attn.temperature_curve(steps, 2)
+    fig, table = figs.temperature_figure(taus, weights, WORDS, 1.0, 2)
+    assert list(table.columns[:2]) == ["tau", "alpha 3,1 (the)"] and len(table) == len(taus) == 61
+    np.testing.assert_allclose(table.iloc[:, 1:].to_numpy().sum(axis=1), 1.0)
+    np.testing.assert_array_equal(np.asarray(fig.data[1].y), weights[:, 1])
+    assert taus[0] == pytest.approx(0.1) and taus[-1] == pytest.approx(10)
+    assert attn.top_weight(steps, 2, 1.0) == pytest.approx(steps.weights[2].max())
+    fig, table = figs.spread_figure(np.array(attn.SPREAD_SIZES))
+    np.testing.assert_allclose(table["std of q.k"], np.sqrt(attn.SPREAD_SIZES), rtol=0.1)
+    np.testing.assert_allclose(table["std of q.k / sqrt(d_k)"], 1.0, rtol=0.1)
+
+
+def test_temperature_of_keeps_a_link_in_range():
+    assert attn.temperature_of("0.5") == 0.5
+    assert attn.temperature_of("1000") == attn.MAX_TEMPERATURE and attn.temperature_of("0") == attn.MIN_TEMPERATURE
 
 
 def _numbers(latex):

@@ -1,7 +1,8 @@
 """Tier 4, pages: the translation lesson under AppTest: sentence picker, typed text, step slider, beam width,
 the model picker, attention across training (snapshot slider), training the learner's own model in chunks, and
 the bad inputs (unknown words, a sentence outside the grammar, a beam width out of range in the URL, a missing
-snapshot file, "my model" in a link to a new session)."""
+snapshot file, "my model" in a link to a new session). The learner's model lives in the session's store
+(seqviz.ui.store) under the lab "attention", and its download reopens as the same weights."""
 
 import base64
 import json
@@ -10,9 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from seqviz import ui, zoo
-
-from seqviz import labs
+from seqviz import labs, ui
+from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
 from test_pages import assert_clean, open_page
 
 PAGE = "pages/attention_translation.py"
@@ -20,7 +20,13 @@ HEADERS = ["1. The translation, and where the decoder looked", "2. Step 1: score
            "3. Greedy decoding against beam search", "4. The same sentence without attention",
            "5. Longer sentences need attention", "6. Attention across training", "7. Train your own"]
 CHARTS, DOWNLOADS = 10, 9  # sections 1-5: 8 charts, 7 CSVs; section 6: snapshot heatmap and exact-match curve
-OWN = "tr_own"
+STORE = "learner_models"  # seqviz.ui.store.KEY
+
+
+def own(at):
+    """The learner's latest translation model in the session's store, or None."""
+    models = [m for m in (at.session_state[STORE] if STORE in at.session_state else {}).values() if m.lab == "attention"]
+    return models[-1] if models else None
 
 
 def charts(at):
@@ -40,7 +46,7 @@ def test_default_view_shows_every_section_with_the_gold_alignment():
     # heatmap, snapshot curve
     assert len(charts(at)) == CHARTS
     assert len(at.get("download_button")) == DOWNLOADS  # the side-by-side heatmap repeats section 1's numbers
-    assert OWN not in at.session_state
+    assert own(at) is None
     text = " ".join(l.value for l in at.latex)
     assert r"\sqrt{H}" in text and r"c_i = \sum_j \alpha_{ij}" in text and r"\tilde h_i" in text
     assert "matches the reference" in markdown(at)
@@ -189,26 +195,31 @@ def test_a_broken_snapshot_file_gets_one_sentence_and_the_rest_works(monkeypatch
     def broken(*_):
         raise labs.attention.SnapshotError("The snapshot file translation-snapshots.json is missing; rebuild it.")
 
-    monkeypatch.setattr(zoo, "load_translation_snapshots", broken)
-    at = open_page(PAGE)
+    monkeypatch.setattr(labs.attention, "load_translation_snapshots", broken)
+    ui._shipped.clear()  # the shipped files are cached per server: read them again through the broken loader
+    try:
+        at = open_page(PAGE)
+    finally:
+        ui._shipped.clear()
     assert_clean(at)
-    assert len(at.warning) == 1 and "translation-snapshots.json is missing" in at.warning[0].value
+    assert len(at.error) == 1 and "translation-snapshots.json is missing" in at.error[0].value
     assert [h.value for h in at.header] == HEADERS and len(charts(at)) == CHARTS - 2
 
 
 # -- 7. train your own -------------------------------------------------------------------------------------
 def train(at, steps=10):
-    at.slider(key="tr_own_n").set_value(steps).run()
+    at.select_slider(key="tr_own_n").set_value(steps).run()
     at.button(key="tr_own_train").click().run()
     assert_clean(at)
     return at
 
 
-def test_training_from_random_weights_keeps_the_run_in_the_session_and_start_over_clears_it():
+def test_training_from_random_weights_keeps_the_model_in_the_store_and_start_over_clears_it():
     at = train(open_page(PAGE))
-    own = at.session_state[OWN]
-    assert own["run"].step == 10 and len(own["run"].history) == 10 and own["attention"] == "dot"
-    assert own["checks"] and own["checks"][-1][0] == 10 and 0 <= own["checks"][-1][1] <= 1
+    m = own(at)
+    assert m.label == "Translation: random weights, dot attention (seed 0)" and m.settings["attention"] == "dot"
+    assert m.steps == 10 and len(m.run.history) == 10 and m.model.cfg.attention == "dot"
+    assert m.extra["checks"][-1][0] == 10 and 0 <= m.extra["checks"][-1][1] <= 1 and m.extra["speed"] > 0
     assert "**10 steps** taken" in markdown(at)
     assert any(m.label.startswith("Exact match at step 10 (100 validation") for m in at.metric)
     # the seeded start is the recipe's: the same first loss as a fresh recipe model on the recipe's first batch
@@ -216,29 +227,42 @@ def test_training_from_random_weights_keeps_the_run_in_the_session_and_start_ove
     model = recipe.build_model()
     x, y = next(recipe.training_batches())
     with torch.no_grad():
-        assert own["run"].history[0].loss == pytest.approx(float(model(x, y)[1]), rel=1e-5)
+        assert m.run.history[0].loss == pytest.approx(float(model(x, y)[1]), rel=1e-5)
     at.slider(key="tr_step").set_value(2).run()  # touching another widget keeps every step
-    assert at.session_state[OWN]["run"].step == 10
+    assert own(at).steps == 10
     train(at)
-    assert at.session_state[OWN]["run"].step == 20 and len(at.session_state[OWN]["checks"]) == 2
+    assert own(at) is m and m.steps == 20 and len(m.extra["checks"]) == 2
+    at.number_input(key="tr_own_seed").set_value(1).run()  # other settings: another model, the first one kept
+    train(at)
+    assert len(at.session_state[STORE]) == 2 and own(at).label.endswith("(seed 1)") and own(at).steps == 10
     at.button(key="tr_own_reset").click().run()
     assert_clean(at)
-    assert OWN not in at.session_state
+    assert [x.label for x in at.session_state[STORE].values()] == [m.label]
     assert any("Nothing trained yet" in c.value for c in at.caption)
 
 
+def test_the_learners_model_downloads_as_a_checkpoint_that_reopens_with_the_same_weights():
+    m = own(train(open_page(PAGE), 10))
+    assert m.lab == "attention" and set(m.meta) == {"vocab", "target_vocab", "class_names", "task"}
+    weights, config = checkpoint_bytes(m.model, {"name": "x", **m.meta})
+    again = parse_checkpoint(weights, config)
+    assert again.target_vocab is not None and again.task.name == "translation"
+    for (k, a), (k2, b) in zip(m.model.state_dict().items(), again.model.state_dict().items()):
+        assert k == k2 and torch.equal(a, b), k
+
+
 def test_training_a_copy_leaves_the_shipped_model_unchanged():
-    shipped = ui._load_shipped("translation-attention").model  # the cached object the page copies
+    shipped = ui._shipped("translation-attention").model  # the cached object the page copies
     before = {k: v.clone() for k, v in shipped.state_dict().items()}
     at = open_page(PAGE)
     at.radio(key="tr_own_start").set_value("the shipped model").run()
     train(at)
-    mine = at.session_state[OWN]["run"].model
-    assert mine is not shipped and at.session_state[OWN]["run"].step == 10
+    mine = own(at).model
+    assert mine is not shipped and own(at).steps == 10 and own(at).run.origin == "translation-attention"
     after = shipped.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert any(not torch.equal(before[k], v) for k, v in mine.state_dict().items())  # the copy did train
-    assert at.session_state[OWN]["checks"][-1][1] > 0.8  # it started from a trained model
+    assert own(at).extra["checks"][-1][1] > 0.8  # it started from a trained model
 
 
 def test_my_model_draws_the_heatmap_when_chosen():
@@ -246,9 +270,9 @@ def test_my_model_draws_the_heatmap_when_chosen():
     shipped_z = z_of(charts(at)[0])
     at.radio(key="tr_model").set_value("my model").run()
     assert_clean(at)
-    model = at.session_state[OWN]["run"].model
+    model = own(at).model
     words = "the cat sees a dog".split()
-    ckpt = ui._load_shipped("translation-attention")
+    ckpt = ui._shipped("translation-attention")
     tr = model.trace(ckpt.vocab.encode(words), words, ckpt.target_vocab, max_len=2 * len(words) + 5)
     z = z_of(charts(at)[0])
     np.testing.assert_allclose(z, tr.weights[0, 0], rtol=1e-5, atol=1e-6)
@@ -264,7 +288,7 @@ def test_my_model_in_a_new_session_or_without_attention_falls_back_with_a_note()
     assert "**Model (greedy):**" in markdown(at) and len(charts(at)) == CHARTS
     at.selectbox(key="tr_own_attention").set_value("none").run()
     train(at)
-    assert at.session_state[OWN]["attention"] == "none"
+    assert own(at).model.cfg.attention == "none"
     assert len(at.info) == 1 and "no attention" in at.info[0].value
     assert "**Model (greedy):**" in markdown(at)
 

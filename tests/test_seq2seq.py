@@ -10,14 +10,13 @@ import pytest
 import torch
 import torch.nn as nn
 
-from seqviz import zoo
-
-from seqviz import labs
+from seqviz import labs, zoo
 from seqviz.checkpoints import CheckpointError, checkpoint_bytes, parse_checkpoint
 from seqviz.models import ARCHITECTURES
 from seqviz.models.recurrent import gru_cell
 from seqviz.models.seq2seq import (ATTENTIONS, BOS_ID, Seq2Seq, Seq2SeqConfig, attention_agreement,
                                    evaluate_translation)
+from seqviz.shipped import ASSETS
 from seqviz.tasks.translation import TranslationTask
 from seqviz.training import TrainingRun
 
@@ -35,7 +34,7 @@ VARIANTS = [(a, "current") for a in ATTENTIONS] + [("additive", "previous"), ("d
 
 @pytest.fixture(scope="module")
 def shipped():
-    return {name: zoo.load(name) for name in labs.attention.TRANSLATION_RECIPES}
+    return {name: labs.load(name) for name in labs.attention.TRANSLATION_RECIPES}
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +186,7 @@ def test_trace_fields_are_consistent(shipped, sentences):
     picked = np.log(probs[np.arange(T), TV.encode(tr.output_tokens)])
     assert tr.log_prob == pytest.approx(float(picked.sum()), abs=1e-4)
     assert tr.output_tokens == [*p.target, "<eos>"]  # the shipped model translates a test sentence
-    assert vars(ck.model).keys() == vars(zoo.load("translation-attention").model).keys()  # nothing stashed
+    assert vars(ck.model).keys() == vars(labs.load("translation-attention").model).keys()  # nothing stashed
     odd = "cat the sees him him".split()  # outside the grammar: still translated, never an exception
     short = ck.model.trace(ck.vocab.encode(odd), odd, ck.target_vocab, max_len=3)
     assert 1 <= len(short.output_tokens) <= 3 and short.weights.shape[-1] == len(odd)
@@ -278,7 +277,7 @@ def _expect(files, change, fragment):
 def test_shipped_translation_checkpoints_load_with_both_vocabularies(shipped, files):
     for name, ck in shipped.items():
         assert ck.target_vocab == TV and ck.vocab == V and ck.task == TASK
-        assert (zoo.ASSETS / f"{name}.safetensors").stat().st_size < 1.5 * 2**20
+        assert (ASSETS / f"{name}.safetensors").stat().st_size < 1.5 * 2**20
     assert parse_checkpoint(*files).model.cfg == shipped["translation-attention"].model.cfg
 
 
@@ -339,17 +338,16 @@ def test_translation_recipe_build_is_deterministic(tmp_path, monkeypatch):
     assert m1 == m2
     a = (tmp_path / "a" / "translation-attention.safetensors").read_bytes()
     assert a == (tmp_path / "b" / "translation-attention.safetensors").read_bytes()
-    ck = zoo.load("translation-attention", tmp_path / "a")
+    ck = labs.load("translation-attention", tmp_path / "a")
     assert ck.meta["recipe"]["steps"] == 3 and ck.meta["metrics"]["subset"]["sentences"] == 5
     assert evaluate_translation(ck.model, short.test_pairs(5), V, TV) == ck.meta["metrics"]["subset"]
 
 
 def test_token_accuracy_by_length_adds_up_to_the_overall_token_accuracy():
-    from seqviz import zoo
     from seqviz.models.seq2seq import evaluate_translation, token_accuracy_by_length
 
     for name in ("translation-attention", "translation-noattention"):
-        ck = zoo.load(name)
+        ck = labs.load(name)
         pairs = ck.task.dataset(120, 1234, split="test")
         by = token_accuracy_by_length(ck.model, pairs, ck.vocab, ck.target_vocab)
         overall = evaluate_translation(ck.model, pairs, ck.vocab, ck.target_vocab)["token_accuracy"]
@@ -362,3 +360,33 @@ def test_token_accuracy_by_length_adds_up_to_the_overall_token_accuracy():
         combined = sum(acc * tokens[b] for b, acc in by["token_accuracy_by_length"].items() if acc is not None) / total
         assert abs(combined - overall) < 1e-9
         assert sum(by["sentences_by_length"].values()) == 120
+
+
+def test_a_recipes_token_accuracy_is_the_models_on_its_first_test_sentences():
+    from seqviz.models.seq2seq import token_accuracy_by_length
+
+    recipe = labs.attention.TRANSLATION_RECIPES["translation-attention"]
+    ck = labs.load("translation-attention")
+    assert recipe.token_accuracy(ck.model, 80) == token_accuracy_by_length(ck.model, recipe.test_pairs(80), ck.vocab,
+                                                                           ck.target_vocab)
+
+
+def test_a_learners_model_starts_from_the_recipe_or_a_copy_and_checks_on_held_out_sentences():
+    ck = labs.load("translation-attention")
+    run, meta = labs.attention.start_learner(ck, False, "additive", 3)
+    assert run.model.cfg.attention == "additive" and run.origin == "scratch" and run.step == 0
+    assert meta == {k: ck.meta[k] for k in ("vocab", "target_vocab", "class_names", "task")}
+    again, _ = labs.attention.start_learner(ck, False, "additive", 3)  # seeded: the same weights
+    assert all(torch.equal(a, b) for a, b in zip(run.model.state_dict().values(), again.model.state_dict().values()))
+    copy, _ = labs.attention.start_learner(ck, True, "none", 0)  # a copy keeps the shipped attention
+    assert copy.model is not ck.model and copy.model.cfg == ck.model.cfg and copy.origin == "translation-attention"
+    assert labs.attention.check_learner(copy.model, ck) > 0.9 and labs.attention.check_learner(run.model, ck) == 0
+    assert labs.attention.learner_label(True, "dot", 0) != labs.attention.learner_label(False, "dot", 0)
+    assert labs.attention.chunk_speed([{"steps": 10, "seconds": 3.0}, {"steps": 30, "seconds": 5.0}], 1.0) == 5.0
+    assert labs.attention.chunk_speed([], 0.0) is None
+
+
+def test_a_trace_without_eos_reads_as_its_words():
+    from seqviz.models.seq2seq import without_eos
+
+    assert without_eos(["le", "chat", "<eos>"]) == ["le", "chat"] and without_eos(["le"]) == ["le"] and without_eos([]) == []

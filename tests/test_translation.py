@@ -164,3 +164,14 @@ def test_check_text_errors_and_notes(tt):
 
 def test_sampling_is_pure_given_the_rng(tt):
     assert tt.sample(random.Random(9)) == tt.sample(random.Random(9))
+
+
+def test_the_lessons_example_sentences_are_held_out_one_of_each_length(tt):
+    from seqviz import labs
+    from seqviz.tasks.translation import length_bucket, split_of
+
+    examples = labs.attention.example_sentences()
+    assert list(examples) == list(BUCKET_NAMES)  # every bucket, shortest first
+    for bucket, sentence in examples.items():
+        words = sentence.split()
+        assert length_bucket(len(words)) == bucket and split_of(words) == "test" and tt.parse(words) is not None

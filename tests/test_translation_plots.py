@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from seqviz import zoo
+from seqviz import labs
 from seqviz.plotting import translation as figs
 from seqviz.tasks.translation import BUCKET_NAMES
 
@@ -14,7 +14,7 @@ SENTENCE = "the old small girls do not like them".split()
 
 @pytest.fixture(scope="module")
 def ckpts():
-    return zoo.load("translation-attention"), zoo.load("translation-noattention")
+    return labs.load("translation-attention"), labs.load("translation-noattention")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def heatmap_of(fig):
 
 
 def test_attention_heatmap_draws_the_weights_on_a_fixed_scale_with_words_on_both_axes(trace):
-    fig = figs.attention_heatmap(trace)
+    fig, table = figs.attention_map(trace)
     hm = heatmap_of(fig)
     np.testing.assert_array_equal(hm.z, trace.weights[0, 0])
     assert (hm.zmin, hm.zmax) == (0, 1)
@@ -37,12 +37,15 @@ def test_attention_heatmap_draws_the_weights_on_a_fixed_scale_with_words_on_both
     assert list(fig.layout.xaxis.tickvals) == list(range(1, len(SENTENCE) + 1))
     assert "%{z:.3f}" in hm.hovertemplate
     assert len(fig.data) == 1  # no alignment given: no markers
+    np.testing.assert_array_equal(table.iloc[:, 1:].to_numpy(), trace.weights[0, 0])
+    assert list(table["output word"]) == trace.output_tokens and table.columns[1] == f"1:{SENTENCE[0]}"
+    assert figs.attention_heatmap(trace).to_json() == fig.to_json()  # the transitional name draws the same
 
 
 def test_gold_alignment_markers_sit_on_the_gold_cells(trace, ckpts):
     pair = ckpts[0].task.parse(SENTENCE)
     alignment = pair.alignment
-    fig = figs.attention_heatmap(trace, alignment, step=3)
+    fig, _ = figs.attention_map(trace, alignment, step=3)
     marks = next(t for t in fig.data if isinstance(t, go.Scatter))
     cells = set(zip(marks.x, marks.y))
     assert cells == {(g + 1, i + 1) for i, g in enumerate(alignment) if g >= 0}
@@ -50,7 +53,7 @@ def test_gold_alignment_markers_sit_on_the_gold_cells(trace, ckpts):
     assert ("les", "them") in {(trace.output_tokens[y - 1], SENTENCE[x - 1]) for x, y in cells}
     assert any(s.type == "rect" and s.y0 == 2.5 and s.y1 == 3.5 for s in fig.layout.shapes)
     # -1 means "no source word": such rows get no marker
-    fig2 = figs.attention_heatmap(trace, (-1, *alignment[1:]))
+    fig2, _ = figs.attention_map(trace, (-1, *alignment[1:]))
     assert len(next(t for t in fig2.data if isinstance(t, go.Scatter)).x) == len(cells) - 1
 
 
@@ -58,13 +61,15 @@ def test_the_no_attention_model_has_no_heatmap(ckpts):
     plain = ckpts[1]
     tr = plain.model.trace(plain.vocab.encode(SENTENCE), SENTENCE, plain.target_vocab)
     with pytest.raises(ValueError):
-        figs.attention_heatmap(tr)
+        figs.attention_map(tr)
 
 
 def test_step_figures_show_that_steps_numbers(trace):
     t = 4
-    fig = figs.step_attention_figure(trace, t)
+    fig, table = figs.step_attention_figure(trace, t)
     scores, weights = fig.data
+    np.testing.assert_allclose(table["alpha_ij"], weights.y)
+    np.testing.assert_allclose(table["e_ij"], scores.y)
     np.testing.assert_allclose(scores.y, trace.scores[t - 1])
     np.testing.assert_allclose(weights.y, trace.weights[0, 0, t - 1])
     # the weights are the softmax of the scores drawn above them
@@ -73,13 +78,16 @@ def test_step_figures_show_that_steps_numbers(trace):
     assert list(fig.layout.yaxis2.range) == [0, 1]
     assert list(fig.layout.xaxis2.ticktext) == SENTENCE
 
-    vec = figs.step_vectors_figure(trace, t)
+    vec, table = figs.step_vectors_figure(trace, t)
+    np.testing.assert_array_equal(table["c_i"], trace.contexts[t - 1])
+    np.testing.assert_array_equal(table["s_i"].dropna(), trace.decoder_states[t - 1])
     for hm, expected in zip(vec.data, [trace.decoder_states, trace.contexts, trace.attentional]):
         np.testing.assert_array_equal(hm.z[0], expected[t - 1])
         assert (hm.zmin, hm.zmax) == (-1, 1)
 
-    top = figs.top_k_figure(trace, t)
+    top, table = figs.top_k_figure(trace, t)
     bar = top.data[0]
+    assert list(table["word"]) == trace.top_tokens[t - 1]
     np.testing.assert_allclose(bar.x, trace.top_probs[t - 1])
     assert list(bar.y) == trace.top_tokens[t - 1]
     assert np.all(np.diff(bar.x) <= 0)  # likeliest first
@@ -92,7 +100,8 @@ def test_beam_tree_draws_every_kept_hypothesis_and_the_chosen_path(ckpts, beam):
     ckpt = ckpts[0]
     words = "some doors like a happy bird while a big book sees a big flower".split()
     result = ckpt.model.beam_search(ckpt.vocab.encode(words), ckpt.target_vocab, beam=beam, max_len=40)
-    fig = figs.beam_tree_figure(result.tree, result.tokens)
+    fig, table = figs.beam_tree_figure(result.tree, result.tokens)
+    assert len(table) == sum(len(level) for level in result.tree) and list(table.columns[:3]) == ["step", "rank", "word"]
     nodes = next(t for t in fig.data if t.name == "hypothesis")
     assert len(nodes.x) == sum(len(level) for level in result.tree)
     scores = [n.score for level in result.tree for n in level]
@@ -115,7 +124,9 @@ def test_beam_path_is_empty_for_words_the_tree_never_made(ckpts):
 
 def test_length_chart_bars_equal_the_recorded_metrics_in_length_order(ckpts):
     metrics = {"with": ckpts[0].meta["metrics"], "without": ckpts[1].meta["metrics"]}
-    fig = figs.length_chart(metrics)
+    fig, table = figs.length_figure(metrics)
+    assert list(table.columns) == ["model", "length", "exact_match", "sentences"] and len(table) == 2 * len(BUCKET_NAMES)
+    assert figs.length_chart(metrics).to_json() == fig.to_json()  # the transitional name draws the same
     assert [b.name for b in fig.data] == ["with", "without"]
     for bar, m in zip(fig.data, metrics.values()):
         assert list(bar.x) == list(BUCKET_NAMES)
@@ -127,7 +138,7 @@ def test_length_chart_bars_equal_the_recorded_metrics_in_length_order(ckpts):
 
 def test_length_chart_leaves_a_gap_for_an_empty_bucket():
     m = {"exact_match_by_length": {"3-6": 1.0, "7-12": None}, "sentences_by_length": {"3-6": 4, "7-12": 0}}
-    bar = figs.length_chart({"toy": m}).data[0]
+    bar = figs.length_figure({"toy": m})[0].data[0]
     assert list(bar.x) == ["3-6", "7-12"] and bar.y[0] == 1.0 and np.isnan(bar.y[1])
     assert list(bar.text) == ["100%", ""]
 
@@ -138,7 +149,7 @@ def test_a_long_beam_tree_labels_only_the_chosen_path_but_hovers_every_word(ckpt
              "and she takes the small car").split()
     result = ckpt.model.beam_search(ckpt.vocab.encode(words), ckpt.target_vocab, beam=4, max_len=60)
     assert len(result.tree) > figs.MAX_LABELLED_STEPS
-    nodes = next(t for t in figs.beam_tree_figure(result.tree, result.tokens).data if t.name == "hypothesis")
+    nodes = next(t for t in figs.beam_tree_figure(result.tree, result.tokens)[0].data if t.name == "hypothesis")
     labelled = [t for t in nodes.text if t]
     assert len(labelled) == len(result.tokens)
     assert [c[2] for c in nodes.customdata] == [figs.word_label(n.token) for lv in result.tree for n in lv]
@@ -146,8 +157,9 @@ def test_a_long_beam_tree_labels_only_the_chosen_path_but_hovers_every_word(ckpt
 
 def test_weights_heatmap_is_the_same_figure_from_recorded_numbers(trace):
     rounded = np.round(trace.weights[0, 0], 3).tolist()  # as the snapshot file stores them
-    fig = figs.weights_heatmap(rounded, trace.source_tokens, trace.output_tokens, step=2)
-    ref = figs.attention_heatmap(trace, step=2)
+    fig, table = figs.weights_heatmap(rounded, trace.source_tokens, trace.output_tokens, step=2)
+    ref, ref_table = figs.attention_map(trace, step=2)
+    assert list(table.columns) == list(ref_table.columns)
     np.testing.assert_allclose(heatmap_of(fig).z, trace.weights[0, 0], atol=5e-4)
     assert (heatmap_of(fig).zmin, heatmap_of(fig).zmax) == (0, 1)
     assert list(fig.layout.xaxis.ticktext) == list(ref.layout.xaxis.ticktext)
@@ -159,20 +171,22 @@ def test_weights_heatmap_is_the_same_figure_from_recorded_numbers(trace):
 
 def test_training_curve_marks_the_current_step_on_a_fixed_percent_axis():
     steps, values = [0, 25, 100, 400], [0.0, 0.1, 0.6, 0.99]
-    fig = figs.training_curve(steps, values, 100)
+    fig, table = figs.training_curve(steps, values, 100)
+    assert list(table["step"]) == steps and list(table["exact_match"]) == values
     assert list(fig.data[0].x) == steps and list(fig.data[0].y) == values
     assert (fig.data[1].x[0], fig.data[1].y[0]) == (100, 0.6)
     assert fig.layout.yaxis.range[0] <= 0 and fig.layout.yaxis.range[1] >= 1 and fig.layout.yaxis.tickformat == ".0%"
     assert fig.layout.xaxis.title.text == "training step"
     assert fig.layout.xaxis.range[0] <= 0 < 400 <= fig.layout.xaxis.range[1]
-    one = figs.training_curve([100], [0.3], 100)  # one chunk: the axis still starts at step 0
+    one, _ = figs.training_curve([100], [0.3], 100)  # one chunk: the axis still starts at step 0
     assert one.layout.xaxis.range[0] <= 0 and one.layout.xaxis.range[1] >= 100
-    assert len(figs.training_curve(steps, values, 7).data) == 1  # a step that is not recorded: no marker
+    assert len(figs.training_curve(steps, values, 7)[0].data) == 1  # a step that is not recorded: no marker
 
 
 def test_length_chart_draws_any_metric_by_bucket():
     m = {"token_accuracy_by_length": {"25+": 0.5, "3-6": 1.0}, "sentences_by_length": {"3-6": 4, "25+": 2}}
-    fig = figs.length_chart({"toy": m}, "token_accuracy_by_length", "token accuracy")
+    fig, table = figs.length_figure({"toy": m}, "token_accuracy_by_length", "token accuracy")
+    assert "token_accuracy" in table.columns
     bar = fig.data[0]
     assert list(bar.x) == ["3-6", "25+"] and list(bar.y) == [1.0, 0.5]
     assert fig.layout.yaxis.title.text == "token accuracy (test sentences)" and "token accuracy" in bar.hovertemplate

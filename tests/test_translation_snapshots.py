@@ -7,10 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
-from seqviz import zoo
-
 from seqviz import labs
 from seqviz.checkpoints import read_checksums, sha256, write_checksums
+from seqviz.shipped import ASSETS, CHECKSUMS
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +19,7 @@ def snaps():
 
 @pytest.fixture(scope="module")
 def shipped():
-    return zoo.load(labs.attention.SNAPSHOT_RECIPE)
+    return labs.load(labs.attention.SNAPSHOT_RECIPE)
 
 
 def trace_of(model, ckpt, words):
@@ -29,7 +28,7 @@ def trace_of(model, ckpt, words):
 
 def test_the_shipped_file_is_small_and_covers_the_recipe(snaps):
     recipe = labs.attention.TRANSLATION_RECIPES[labs.attention.SNAPSHOT_RECIPE]
-    assert (zoo.ASSETS / labs.attention.SNAPSHOTS_FILE).stat().st_size < 200 * 2**10
+    assert (ASSETS / labs.attention.SNAPSHOTS_FILE).stat().st_size < 200 * 2**10
     assert snaps.steps == list(labs.attention.SNAPSHOT_STEPS) and snaps.steps[0] == 0 and snaps.steps[-1] == recipe.steps
     assert snaps.eval_sentences == recipe.subset_size
     assert len(snaps.sentences) == len(labs.attention.SNAPSHOT_BUCKETS)
@@ -76,7 +75,7 @@ def test_build_is_deterministic_and_loads(tmp_path):
 @pytest.fixture
 def copy(tmp_path):
     """A copy of the shipped snapshot file and its checksum, to break."""
-    shutil.copy(zoo.ASSETS / labs.attention.SNAPSHOTS_FILE, tmp_path / labs.attention.SNAPSHOTS_FILE)
+    shutil.copy(ASSETS / labs.attention.SNAPSHOTS_FILE, tmp_path / labs.attention.SNAPSHOTS_FILE)
     write_checksums(tmp_path / "SHA256SUMS", {labs.attention.SNAPSHOTS_FILE: sha256(tmp_path / labs.attention.SNAPSHOTS_FILE)})
     return tmp_path
 
@@ -143,4 +142,4 @@ def test_text_that_is_not_json_is_refused(copy):
 
 
 def test_the_checksum_is_recorded_in_the_shipped_sums():
-    assert read_checksums(zoo.CHECKSUMS)[labs.attention.SNAPSHOTS_FILE] == sha256(zoo.ASSETS / labs.attention.SNAPSHOTS_FILE)
+    assert read_checksums(CHECKSUMS)[labs.attention.SNAPSHOTS_FILE] == sha256(ASSETS / labs.attention.SNAPSHOTS_FILE)

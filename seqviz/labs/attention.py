@@ -7,6 +7,14 @@ greedy output and attention weights of a few fixed test sentences at SNAPSHOT_ST
 translation page ("attention across training"). Their metrics come from
 seqviz.models.seq2seq.evaluate_translation, recorded on the whole test split and on its first
 `subset_size` sentences, the part a fast test recomputes.
+
+    labs.load("translation-attention")           # a Checkpoint (model, both vocabularies, task)
+    labs.load(SNAPSHOTS_NAME)                    # TranslationSnapshots
+    trace(ckpt, "the cat sees a dog", beam=3)    # the lab's trace (ui.trace caches it by name and values)
+
+The learner's own model (pages/attention_translation.py, section 7): `start_learner` builds it (random
+weights from a seed, or a copy of the shipped model) and its checkpoint meta; `check_learner` scores it on
+held-out sentences after each chunk.
 """
 
 from __future__ import annotations
@@ -22,10 +30,12 @@ import torch
 
 from seqviz.checkpoints import read_checksums, sha256
 from seqviz.labs.base import Lab, PageSpec
-from seqviz.models.seq2seq import Seq2Seq, Seq2SeqConfig, evaluate_translation
+from seqviz.models.recurrent import copy_model
+from seqviz.models.seq2seq import Seq2Seq, Seq2SeqConfig, evaluate_translation, token_accuracy_by_length
 from seqviz.shipped import (ASSETS, CHECKSUMS, Build, SnapshotError, load_verified, record_checksums,
                             train_and_save)
 from seqviz.tasks import TranslationTask
+from seqviz.tasks.translation import BUCKET_NAMES, length_bucket
 from seqviz.training import TrainingRun
 
 
@@ -55,6 +65,11 @@ class TranslationRecipe:
 
     def evaluate(self, model: Seq2Seq, n: int | None = None) -> dict:
         return evaluate_translation(model, self.test_pairs(n), self.task.vocab(), self.task.target_vocab())
+
+    def token_accuracy(self, model: Seq2Seq, n: int = 600) -> dict:
+        """Teacher-forced token accuracy by source length on the first n test sentences (the checkpoints
+        record exact match by length only)."""
+        return token_accuracy_by_length(model, self.test_pairs(n), self.task.vocab(), self.task.target_vocab())
 
 
 # Same data and seed. The baseline gets the attention model's training wall time, not its steps: a
@@ -126,8 +141,6 @@ class TranslationSnapshots:
 
 def snapshot_sentences(recipe: TranslationRecipe, buckets=SNAPSHOT_BUCKETS) -> list:
     """The first test sentence of each length bucket (the recipe's test seed: never trained on)."""
-    from seqviz.tasks.translation import length_bucket
-
     found = {}
     for pair in recipe.task.dataset(80, recipe.test_seed, split="test"):
         found.setdefault(length_bucket(len(pair.source)), pair)
@@ -150,7 +163,7 @@ def build_translation_snapshots(directory: Path = ASSETS, log=print, steps=SNAPS
             pass
         exact.append(round(recipe.evaluate(model, recipe.subset_size)["exact_match"], 4))
         for pair, rec in zip(pairs, records):
-            tr = model.trace(vocab.encode(pair.source), list(pair.source), target_vocab, max_len=2 * len(pair.source) + 5)
+            tr = trace_sentence(model, vocab, target_vocab, " ".join(pair.source))
             rec["outputs"].append(tr.output_tokens)
             rec["weights"].append([[round(float(w), 3) for w in row] for row in tr.weights[0, 0]])
         log(f"{SNAPSHOTS_NAME}: step {target} exact match {exact[-1]:.1%} ({time.perf_counter() - start:.0f} s)")
@@ -245,12 +258,68 @@ def load_translation_snapshots(directory: Path = ASSETS) -> TranslationSnapshots
     return parse_translation_snapshots(text)
 
 
+def trace_sentence(model: Seq2Seq, vocab, target_vocab, text: str, beam: int = 1):
+    """The Seq2SeqTrace of a model on a sentence its task has checked (words separated by spaces): greedy
+    for beam 1, beam search (with its tree) above; at most 2S + 5 output words."""
+    tokens = text.split()
+    return model.trace(vocab.encode(tokens), tokens, target_vocab, beam=beam, max_len=2 * len(tokens) + 5)
+
 
 def trace(ckpt, text: str, beam: int = 1):
-    """The Seq2SeqTrace of a translation checkpoint on a sentence its task has checked (words separated by
-    spaces): greedy for beam 1, beam search (with its tree) above."""
-    tokens = text.split()
-    return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.target_vocab, beam=beam, max_len=2 * len(tokens) + 5)
+    """The lab's trace: a shipped translation checkpoint on a checked sentence (see trace_sentence)."""
+    return trace_sentence(ckpt.model, ckpt.vocab, ckpt.target_vocab, text, beam)
+
+
+def example_sentences() -> dict[str, str]:
+    """Length bucket -> one test sentence of that length (the recipes' test seed: never trained on)."""
+    pairs = snapshot_sentences(TRANSLATION_RECIPES[SNAPSHOT_RECIPE], BUCKET_NAMES)
+    return {length_bucket(len(p.source)): " ".join(p.source) for p in pairs}
+
+
+# -- the learner's own model ---------------------------------------------------------------------------------
+CHECK_SENTENCES, CHECK_SEED = 100, 99  # held-out validation sentences scored after each chunk
+META_FIELDS = ("vocab", "target_vocab", "class_names", "task")  # what a download writes besides the config
+
+
+def learner_label(from_shipped: bool, attention: str, seed: int) -> str:
+    """The store's label of a learner's model: one model per choice of start, attention and seed."""
+    start = "a copy of the shipped model" if from_shipped else f"random weights, {attention} attention"
+    return f"Translation: {start} (seed {seed})"
+
+
+def start_learner(ckpt, from_shipped: bool, attention: str, seed: int) -> tuple[TrainingRun, dict]:
+    """A learner's model and its run, with the attention recipe's batch size and learning rate, and the
+    checkpoint meta (vocabularies, classes, task) of the shipped checkpoint `ckpt` it shares them with.
+    From the shipped model: a copy (the cached original is never trained) on sentences past its own
+    stream. From random weights: seeded without moving the global random state; seed 0 with dot
+    attention is the recipe itself (the same weights and batches)."""
+    recipe = TRANSLATION_RECIPES[SNAPSHOT_RECIPE]
+    if from_shipped:
+        model, origin, offset = copy_model(ckpt.model), ckpt.name, 1001
+    else:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            model = Seq2Seq(Seq2SeqConfig(len(ckpt.vocab), len(ckpt.target_vocab), attention))
+        origin, offset = "scratch", 1
+    batches = ckpt.task.batches(seed + offset, recipe.batch_size, ckpt.vocab, ckpt.target_vocab)
+    meta = {k: ckpt.meta[k] for k in META_FIELDS if k in ckpt.meta}
+    return TrainingRun.start(model, batches, lr=recipe.lr, origin=origin), meta
+
+
+def check_learner(model: Seq2Seq, ckpt) -> float:
+    """Exact match of the greedy translation on CHECK_SENTENCES validation sentences it never trained on."""
+    pairs = ckpt.task.dataset(CHECK_SENTENCES, CHECK_SEED, split="validation")
+    return evaluate_translation(model, pairs, ckpt.vocab, ckpt.target_vocab)["exact_match"]
+
+
+def chunk_speed(chunks: list[dict], check_seconds: float) -> float | None:
+    """Training steps per second of the last chunk (train_your_own's extra["chunks"] records), without the
+    held-out check that ran inside it."""
+    if not chunks:
+        return None
+    steps = chunks[-1]["steps"] - (chunks[-2]["steps"] if len(chunks) > 1 else 0)
+    seconds = chunks[-1]["seconds"] - check_seconds
+    return steps / seconds if seconds > 0 else None
 
 
 def load(name: str, directory: Path = ASSETS):

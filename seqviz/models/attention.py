@@ -35,6 +35,11 @@ import numpy as np
 import torch
 
 SCORINGS = ("dot", "scaled", "additive")
+SCORING_NAMES = {"dot": "Dot product", "scaled": "Scaled dot product", "additive": "Additive (Bahdanau)"}
+TEMPERATURES = ("0.1", "0.15", "0.2", "0.3", "0.5", "0.7", "1", "1.5", "2", "3", "5", "7", "10")  # log-spaced
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 10.0
+D_K_CHOICES = (2, 3, 4, 8, 16)
+SPREAD_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # d_k values of the sqrt(d_k) argument's figure
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,15 @@ class AttentionSteps:
     def scale(self) -> float:
         """What the raw scores were divided by before the mask: sqrt(d_k) or 1."""
         return math.sqrt(self.d_k) if self.scoring == "scaled" else 1.0
+
+    @property
+    def row_sum_error(self) -> float:
+        """The largest |sum_j alpha_ij - 1| over the rows: rounding only."""
+        return float(np.abs(self.weights.sum(axis=1) - 1).max(initial=0.0))
+
+    def visible(self, i: int) -> int:
+        """How many keys query i (0-based) may look at."""
+        return int(self.allowed[i].sum())
 
 
 # -- the learner's sentence ----------------------------------------------------------------------
@@ -265,3 +279,20 @@ def temperature_sweep(scores_row: np.ndarray, allowed_row: np.ndarray, taus) -> 
     s = s.masked_fill(~torch.as_tensor(np.asarray(allowed_row, dtype=bool)), float("-inf"))  # (T,)
     taus = torch.as_tensor(np.asarray(taus, dtype=np.float64))[:, None]  # (n, 1)
     return torch.softmax(s[None, :] / taus, dim=-1).numpy()  # (n, T)
+
+
+def temperature_of(text: str) -> float:
+    """The temperature a picker (or a link) asked for, kept in [MIN_TEMPERATURE, MAX_TEMPERATURE]."""
+    return min(max(float(text), MIN_TEMPERATURE), MAX_TEMPERATURE)
+
+
+def temperature_curve(steps: AttentionSteps, i: int, taus=None) -> tuple[np.ndarray, np.ndarray]:
+    """Query i's (0-based) weights over its keys as the temperature runs over `taus` (61 log-spaced values
+    from 0.1 to 10 by default): (taus (n,), weights (n, T)), from the scores the softmax divides by tau."""
+    taus = np.geomspace(MIN_TEMPERATURE, MAX_TEMPERATURE, 61) if taus is None else np.asarray(taus, dtype=float)
+    return taus, temperature_sweep(steps.scaled[i], steps.allowed[i], taus)
+
+
+def top_weight(steps: AttentionSteps, i: int, temperature: float) -> float:
+    """The largest weight query i (0-based) would give at another temperature."""
+    return float(temperature_sweep(steps.scaled[i], steps.allowed[i], [temperature]).max())

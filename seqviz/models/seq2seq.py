@@ -40,7 +40,7 @@ uses the fused, packed `nn.GRU`, so padding never changes a sentence's encoding.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -48,10 +48,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from seqviz.models.recurrent import gru_cell
+from seqviz.models.recurrent import IGNORE, PAD_ID, gru_cell
 
-IGNORE = -100  # target for padded positions
-PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # target vocabulary: <pad>, <bos>, <eos> first (TranslationTask.target_vocab)
+BOS_ID, EOS_ID = 1, 2  # target vocabulary: <pad> (PAD_ID), <bos>, <eos> first (TranslationTask.target_vocab)
 ATTENTIONS = ("additive", "dot", "none")
 ORDERS = ("current", "previous")  # score with s_i after the GRU step (Luong), or with s_{i-1} before it (Bahdanau)
 TOP_K = 5  # next-token candidates kept per output step in a trace
@@ -77,9 +76,6 @@ class Seq2SeqConfig:
     def num_classes(self) -> int:
         """Output classes of the read-out: the target vocabulary (checkpoints compare it with the task)."""
         return self.target_vocab_size
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -143,6 +139,11 @@ class Seq2SeqTrace:
     log_prob: float  # Σ_i log p(y_i | y_<i, x) of output_tokens
     forced: bool  # True when output_tokens were given (teacher forcing), False when the model chose them
     beam: list[list[BeamNode]] | None  # the beam tree when the output came from beam search (width > 1)
+
+    @property
+    def words(self) -> list[str]:
+        """The translation: output_tokens without the final <eos>."""
+        return without_eos(self.output_tokens)
 
     # DESIGN.md's AttentionTrace names: the decoder steps ask, the source words answer
     @property
@@ -380,6 +381,11 @@ def _reindex(level: list[BeamNode]) -> list[BeamNode]:
 
 
 Seq2Seq.config_class = Seq2SeqConfig
+
+
+def without_eos(tokens: list[str]) -> list[str]:
+    """A decoded output as words: the final <eos> dropped (an unfinished output is kept whole)."""
+    return list(tokens[:-1]) if tokens and tokens[-1] == "<eos>" else list(tokens)
 
 
 def attention_agreement(weights: np.ndarray, alignment: list[int] | tuple[int, ...]) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """Figures and written-out equations for the attention lesson (pages/attention_basics.py).
 
-Pure builders: arrays from seqviz.models.attention in, plotly figures or LaTeX strings out; no streamlit.
+Pure builders: arrays from seqviz.models.attention in, `(figure, table)` out (the table is the numbers
+behind the figure, for its CSV), or LaTeX strings; no streamlit.
 
 Colours follow the app's language: signed matrices (X, weights, Q, K, V, scores, outputs) on the diverging
 scale centred on 0 with a symmetric range fixed by the matrix (or group of matrices) shown; attention
@@ -16,10 +17,11 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seqviz.models.attention import AttentionSteps
+from seqviz.models.attention import AttentionSteps, dot_product_spread
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label
 
 MASK_GREY = "#d0d0d0"
@@ -128,8 +130,24 @@ def _height(n_rows: int) -> int:
     return 130 + 44 * n_rows
 
 
+def matrix_table(M: np.ndarray, words: list[str], letter: str) -> pd.DataFrame:
+    """One row a word: i, word, then the components letter1..letterN (x1, q1, o1, ...)."""
+    df = pd.DataFrame(M, columns=[f"{letter}{c}" for c in range(1, M.shape[1] + 1)])
+    df.insert(0, "word", list(words))
+    df.insert(0, "i", range(1, len(words) + 1))
+    return df
+
+
+def square_table(M: np.ndarray, words: list[str]) -> pd.DataFrame:
+    """A T x T stage: one row a query i, one column a key j."""
+    df = pd.DataFrame(M, columns=[f"key {j} ({w})" for j, w in enumerate(words, start=1)])
+    df.insert(0, "query word", list(words))
+    df.insert(0, "i", range(1, len(words) + 1))
+    return df
+
+
 # -- the figures ------------------------------------------------------------------------------------
-def weights_figure(W_Q: np.ndarray, W_K: np.ndarray, W_V: np.ndarray) -> go.Figure:
+def weights_figure(W_Q: np.ndarray, W_K: np.ndarray, W_V: np.ndarray) -> tuple[go.Figure, pd.DataFrame]:
     """The three projection matrices side by side (d_model rows, one column per output component)."""
     mats = {"W_Q": W_Q, "W_K": W_K, "W_V": W_V}
     bound = _signed_bound(*mats.values())
@@ -143,10 +161,13 @@ def weights_figure(W_Q: np.ndarray, W_K: np.ndarray, W_V: np.ndarray) -> go.Figu
                                  bound=bound, showscale=c == 3, colorbar_title="weight"):
             fig.add_trace(tr, row=1, col=c)
         _axes(fig, rows, cols, "row r", None, row=1, col=c, show_rows=c == 1)
-    return _panel_titles(_layout(fig, _height(W_Q.shape[0]) + 50))
+    table = pd.DataFrame({f"{name}[r,{c}]": M[:, c - 1] for name, M in mats.items() for c in range(1, M.shape[1] + 1)})
+    table.insert(0, "r", range(1, W_Q.shape[0] + 1))
+    return _panel_titles(_layout(fig, _height(W_Q.shape[0]) + 50)), table
 
 
-def vectors_figure(M: np.ndarray, words: list[str], name: str, bound: float | None = None) -> go.Figure:
+def vectors_figure(M: np.ndarray, words: list[str], name: str,
+                   bound: float | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """One row a word (X or the output O), columns its components."""
     rows = [word_label(w) for w in words]
     cols = [str(k) for k in range(1, M.shape[1] + 1)]
@@ -155,10 +176,10 @@ def vectors_figure(M: np.ndarray, words: list[str], name: str, bound: float | No
                                    [f"component {k}" for k in cols], math_label(f"{row_name}_i") + "[c]",
                                    bound=bound, colorbar_title=name))
     _axes(fig, rows, cols, "word i", f"component of {math_label(row_name + '_i')}")
-    return _layout(fig, _height(len(words)))
+    return _layout(fig, _height(len(words))), matrix_table(M, words, row_name)
 
 
-def qkv_figure(steps: AttentionSteps, words: list[str]) -> go.Figure:
+def qkv_figure(steps: AttentionSteps, words: list[str]) -> tuple[go.Figure, pd.DataFrame]:
     """Q, K and V side by side on one colour scale: row i of each belongs to word i."""
     mats = {"Q = X W_Q": steps.Q, "K = X W_K": steps.K, "V = X W_V": steps.V}
     letters = ["q", "k", "v"]
@@ -172,10 +193,13 @@ def qkv_figure(steps: AttentionSteps, words: list[str]) -> go.Figure:
                                  bound=bound, showscale=c == 3, colorbar_title="value"):
             fig.add_trace(tr, row=1, col=c)
         _axes(fig, rows, cols, "word i", None, row=1, col=c, show_rows=c == 1)
-    return _panel_titles(_layout(fig, _height(len(words)) + 50))
+    table = pd.concat([matrix_table(steps.Q, words, "q"), matrix_table(steps.K, words, "k").iloc[:, 2:],
+                       matrix_table(steps.V, words, "v").iloc[:, 2:]], axis=1)
+    return _panel_titles(_layout(fig, _height(len(words)) + 50)), table
 
 
-def stage_figure(steps: AttentionSteps, words: list[str], stage: str, query: int | None = None) -> go.Figure:
+def stage_figure(steps: AttentionSteps, words: list[str], stage: str,
+                 query: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """One T x T stage: "raw", "scaled", "logits" (masked, divided by tau) or "weights".
 
     Rows are queries i, columns keys j; `query` (0-based) outlines the row the page follows.
@@ -205,12 +229,14 @@ def stage_figure(steps: AttentionSteps, words: list[str], stage: str, query: int
     fig.update_layout(title=dict(text=title, y=0.98))
     fig = _layout(fig, _height(T) + 30, title=title)
     fig.update_layout(margin=dict(t=110))
-    return fig
+    return fig, square_table(M, words)
 
 
 def temperature_figure(taus: np.ndarray, weights: np.ndarray, words: list[str], tau: float,
-                       query_word: str) -> go.Figure:
-    """How one query's weights α_ij change with the temperature τ (log axis), one line per key j."""
+                       query: int) -> tuple[go.Figure, pd.DataFrame]:
+    """How query i's (0-based `query`) weights α_ij change with the temperature τ (log axis), one line per
+    key j; `taus`, `weights` from models.attention.temperature_curve."""
+    query_word = words[query]
     fig = go.Figure()
     for j, w in enumerate(words):
         fig.add_trace(go.Scatter(
@@ -224,12 +250,16 @@ def temperature_figure(taus: np.ndarray, weights: np.ndarray, words: list[str], 
     fig.update_xaxes(type="log", title="temperature τ (log scale)", tickvals=[0.1, 0.2, 0.5, 1, 2, 5, 10])
     fig.update_yaxes(title=f"α for query '{word_label(query_word)}'", range=[-0.02, 1.02])
     fig.update_layout(legend=dict(orientation="h", y=-0.25, yanchor="top"))
-    return _layout(fig, 440, title=f"weights of query '{word_label(query_word)}' as τ changes")
+    table = pd.DataFrame(weights, columns=[f"alpha {query + 1},{j} ({w})" for j, w in enumerate(words, start=1)])
+    table.insert(0, "tau", taus)
+    return _layout(fig, 440, title=f"weights of query '{word_label(query_word)}' as τ changes"), table
 
 
-def spread_figure(d_values: np.ndarray, sd: np.ndarray) -> go.Figure:
-    """Spread of q · k for random unit-variance vectors against d_k, before and after dividing by √d_k."""
+def spread_figure(d_values) -> tuple[go.Figure, pd.DataFrame]:
+    """Spread of q · k for random unit-variance vectors against d_k, before and after dividing by √d_k
+    (models.attention.dot_product_spread; the same numbers on every call)."""
     d_values = np.asarray(d_values, dtype=float)
+    sd = dot_product_spread(d_values)
     fig = go.Figure([
         go.Scatter(x=d_values, y=sd, mode="lines+markers", name="std of q · k", line=dict(width=3, color="#D55E00"),
                    hovertemplate="d<sub>k</sub> = %{x}<br>std = %{y:.2f}<extra>q · k</extra>"),
@@ -242,7 +272,8 @@ def spread_figure(d_values: np.ndarray, sd: np.ndarray) -> go.Figure:
     fig.update_xaxes(type="log", title="d<sub>k</sub> (size of q and k, log scale)", tickvals=d_values)
     fig.update_yaxes(title="standard deviation")
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return _layout(fig, 360)
+    table = pd.DataFrame({"d_k": d_values.astype(int), "std of q.k": sd, "std of q.k / sqrt(d_k)": sd / np.sqrt(d_values)})
+    return _layout(fig, 360), table
 
 
 # -- the followed row, written out ----------------------------------------------------------------------

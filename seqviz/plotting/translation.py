@@ -1,8 +1,9 @@
 """Figures for the translation lesson (pages/attention_translation.py). Pure builders, no streamlit.
 
-A Seq2SeqTrace (seqviz.models.seq2seq) or its beam tree in, a plotly figure out:
+A Seq2SeqTrace (seqviz.models.seq2seq) or its beam tree in, `(figure, table)` out (the table is the
+numbers behind the figure, for its CSV):
 
-- attention_heatmap: α_ij, output words (rows, y) x source words (columns, x), sequential [0, 1],
+- attention_map: α_ij, output words (rows, y) x source words (columns, x), sequential [0, 1],
   optional gold alignment (open squares) and the current decoding step outlined; weights_heatmap draws
   the same figure from recorded numbers (the training snapshots);
 - training_curve: a held-out metric against training step, the current step marked;
@@ -11,7 +12,10 @@ A Seq2SeqTrace (seqviz.models.seq2seq) or its beam tree in, a plotly figure out:
   or averages of them, so they stay in that range);
 - top_k_figure: the five likeliest next words and their probabilities;
 - beam_tree_figure: every hypothesis beam search kept, by step, joined to its parent, the chosen one drawn thick;
-- length_chart: exact match by source-length bucket for several models (their recorded metrics).
+- length_figure: exact match (or token accuracy) by source-length bucket for several models.
+
+attention_heatmap and length_chart return the figure alone (transitional: the checkpoint explorer and the
+transformer translation page still call them).
 
 Words go through plotting.attention.word_label (HTML-escaped for plotly).
 """
@@ -19,6 +23,7 @@ Words go through plotting.attention.word_label (HTML-escaped for plotly).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -39,8 +44,8 @@ def _word_axis(fig: go.Figure, words: list[str], axis: str, title: str, row=None
            title=title, row=row, col=col, **kwargs)
 
 
-def attention_heatmap(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = None,
-                      step: int | None = None) -> go.Figure:
+def attention_map(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = None,
+                  step: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """α_ij for every output word i (rows) over the source words j (columns), on the fixed [0, 1] scale.
 
     alignment[i] is the gold source index (0-based) of output word i, -1 for none; markers are drawn
@@ -50,10 +55,23 @@ def attention_heatmap(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = N
     return weights_heatmap(trace.weights[0, 0], trace.source_tokens, trace.output_tokens, alignment, step)
 
 
-def weights_heatmap(weights, source_tokens: list[str], output_tokens: list[str],
-                    alignment: tuple[int, ...] | None = None, step: int | None = None) -> go.Figure:
+def attention_heatmap(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = None,
+                      step: int | None = None) -> go.Figure:
+    """attention_map's figure alone (transitional, for pages/checkpoint_explorer.py)."""
+    return attention_map(trace, alignment, step)[0]
+
+
+def weights_table(weights, source_tokens: list[str], output_tokens: list[str]) -> pd.DataFrame:
+    """One row an output word, one column a source word ("j:word"): the numbers of an attention map."""
+    table = pd.DataFrame(np.asarray(weights, dtype=float), columns=[f"{j + 1}:{w}" for j, w in enumerate(source_tokens)])
+    table.insert(0, "output word", list(output_tokens))
+    return table
+
+
+def weights_heatmap(weights, source_tokens: list[str], output_tokens: list[str], alignment: tuple[int, ...] | None = None,
+                    step: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """The attention map from its numbers: weights (T, S) with output_tokens (T,) and source_tokens (S,);
-    the same figure as attention_heatmap (used for recorded snapshots, which have no trace)."""
+    the same figure as attention_map (used for recorded snapshots, which have no trace)."""
     W = np.asarray(weights, dtype=float)  # (T, S)
     T, S = W.shape
     if (T, S) != (len(output_tokens), len(source_tokens)):
@@ -79,11 +97,11 @@ def weights_heatmap(weights, source_tokens: list[str], output_tokens: list[str],
     _word_axis(fig, list(source_tokens), "x", "source word x<sub>j</sub>")
     _word_axis(fig, list(output_tokens), "y", "output word y<sub>i</sub>")
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 170 + 24 * T)
+    return _layout(fig, 170 + 24 * T), weights_table(W, source_tokens, output_tokens)
 
 
 def training_curve(steps: list[int], values: list[float], current: int | None = None,
-                   title: str = "exact match (test sentences)") -> go.Figure:
+                   title: str = "exact match (test sentences)") -> tuple[go.Figure, pd.DataFrame]:
     """A held-out metric in [0, 1] against training step (the snapshot steps, or the learner's chunks),
     with the current step marked."""
     fig = go.Figure(go.Scatter(x=list(steps), y=list(values), mode="lines+markers", name=title,
@@ -98,10 +116,10 @@ def training_curve(steps: list[int], values: list[float], current: int | None = 
     fig.update_xaxes(title="training step", range=[-0.03 * last, 1.05 * last])
     fig.update_yaxes(title=title, range=[-0.03, 1.05], tickformat=".0%")
     fig.update_layout(showlegend=False)
-    return _layout(fig, 300)
+    return _layout(fig, 300), pd.DataFrame({"step": list(steps), "exact_match": list(values)})
 
 
-def step_attention_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
+def step_attention_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd.DataFrame]:
     """At output step i (1-based): the scores e_ij before the softmax (top) and the weights α_ij (bottom)."""
     i = step - 1
     e, a = trace.scores[i], trace.weights[0, 0, i]  # (S,), (S,)
@@ -120,13 +138,14 @@ def step_attention_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
     fig.update_yaxes(title="weight", range=[0, 1], row=2, col=1)
     _word_axis(fig, trace.source_tokens, "x", "source word x<sub>j</sub>", row=2, col=1)
     fig.update_layout(showlegend=False)
-    return _layout(fig, 480)
+    table = pd.DataFrame({"j": x, "source word": trace.source_tokens, "e_ij": e, "alpha_ij": a})
+    return _layout(fig, 480), table
 
 
 VECTOR_NAMES = ("s_i", "c_i", "h̃_i")
 
 
-def step_vectors_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
+def step_vectors_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd.DataFrame]:
     """s_i (decoder state), c_i (context) and h̃_i (attentional state) at step i, unit by unit, on [-1, 1]."""
     i = step - 1
     vectors = [trace.decoder_states[i], trace.contexts[i], trace.attentional[i]]
@@ -139,10 +158,12 @@ def step_vectors_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
             hovertemplate=f"{math_label(name)}" + "[%{x}] = %{z:.3f}<extra></extra>"), row=r, col=1)
         fig.update_xaxes(showticklabels=r == 3, title="unit" if r == 3 else None, row=r, col=1)
     fig.update_yaxes(tickfont=dict(size=15))
-    return _layout(fig, 300)
+    table = pd.DataFrame({"unit": range(len(vectors[0])), "s_i": vectors[0], "h_tilde_i": vectors[2]})
+    table = table.join(pd.DataFrame({"c_i": vectors[1]}), how="outer")  # c_i has 2·He units, s_i H
+    return _layout(fig, 300), table
 
 
-def top_k_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
+def top_k_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd.DataFrame]:
     """The five likeliest words at step i with p(y_i | y_<i, x); the word that was fed on is highlighted."""
     i = step - 1
     words, probs = trace.top_tokens[i], trace.top_probs[i]
@@ -155,7 +176,7 @@ def top_k_figure(trace: Seq2SeqTrace, step: int) -> go.Figure:
     fig.update_xaxes(title=f"p({math_label('y_i')} | {math_label('y_{<i}')}, x)", range=[0, 1.3],
                      tickvals=[0, 0.25, 0.5, 0.75, 1])
     fig.update_yaxes(autorange="reversed", title="next word")
-    return _layout(fig, 300)
+    return _layout(fig, 300), pd.DataFrame({"word": words, "p": probs})
 
 
 # -- beam search -------------------------------------------------------------------------------------------
@@ -177,7 +198,7 @@ def beam_path(tree: list[list[BeamNode]], tokens: list[str]) -> list[tuple[int, 
 MAX_LABELLED_STEPS = 14  # longer trees label only the chosen path (words would overlap); hover shows every word
 
 
-def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> go.Figure:
+def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> tuple[go.Figure, pd.DataFrame]:
     """Every hypothesis kept at every step (x: output position, y: rank in the beam), joined to the one it
     extends; colour: cumulative log-probability; the chosen hypothesis `tokens` drawn thick and labelled
     (every node is labelled when the tree has at most MAX_LABELLED_STEPS steps)."""
@@ -218,14 +239,23 @@ def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> go.Figure
                      range=[-0.9, len(tree) + 0.5])
     fig.update_yaxes(title="rank in the beam (0 = best)", autorange="reversed", dtick=1, range=[width - 0.5, -0.8])
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 200 + 55 * width)
+    table = pd.DataFrame([{"step": s + 1, "rank": r, "word": n.token, "log_p": n.score, "parent_rank": n.parent,
+                           "finished": n.finished} for s, level in enumerate(tree) for r, n in enumerate(level)])
+    return _layout(fig, 200 + 55 * width), table
 
 
 # -- recorded metrics --------------------------------------------------------------------------------------
 def length_chart(metrics: dict[str, dict], key: str = "exact_match_by_length",
                  measure: str = "exact match") -> go.Figure:
+    """length_figure's figure alone (transitional, for pages/transformer_translation.py)."""
+    return length_figure(metrics, key, measure)[0]
+
+
+def length_figure(metrics: dict[str, dict], key: str = "exact_match_by_length",
+                  measure: str = "exact match") -> tuple[go.Figure, pd.DataFrame]:
     """A metric by source-length bucket, one group of bars per bucket and one colour per model.
-    metrics: model label -> a metrics dict holding `key` (bucket -> value) and "sentences_by_length"."""
+    metrics: model label -> a metrics dict holding `key` (bucket -> value) and "sentences_by_length".
+    The table: one row a (model, length bucket), with the value and the number of sentences."""
     fig = go.Figure()
     for k, (label, m) in enumerate(metrics.items()):
         by = m[key]  # JSON sorts the keys: put the buckets back in length order
@@ -240,4 +270,8 @@ def length_chart(metrics: dict[str, dict], key: str = "exact_match_by_length",
     fig.update_xaxes(title="source sentence length (words)", type="category")
     fig.update_yaxes(title=f"{measure} (test sentences)", range=[0, 1.12], tickformat=".0%")
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 420)
+    column = key.removesuffix("_by_length")
+    table = pd.DataFrame([{"model": label, "length": b, column: m[key].get(b),
+                           "sentences": m.get("sentences_by_length", {}).get(b)}
+                          for label, m in metrics.items() for b in BUCKET_NAMES])
+    return _layout(fig, 420), table

@@ -33,10 +33,9 @@ from typing import Iterator
 
 import torch
 
-from seqviz.tasks.brackets import TextCheck
+from seqviz.tasks.base import IGNORE, TextCheck
 from seqviz.vocab import BOS, EOS, PAD, Vocab
 
-IGNORE = -100  # target value for padded positions; F.cross_entropy skips it
 MAX_INPUT_WORDS = 40  # longest sentence a learner may type: keeps the attention map readable
 SPLITS = ("train", "validation", "test")
 LENGTH_BUCKETS = ((3, 6), (7, 12), (13, 18), (19, 24), (25, 10_000))  # source lengths, inclusive
