@@ -26,16 +26,16 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from seqviz.models import ARCHITECTURES
+from seqviz.safefiles import UnsafeFileError, safetensors_views
 from seqviz.tasks import TASKS
 from seqviz.vocab import Vocab
 
 FORMAT = "seqviz-checkpoint"
 VERSION = 1
-MAX_WEIGHTS_BYTES = 64 * 2**20  # an upload larger than this is refused before it is read
+MAX_WEIGHTS_BYTES = 450 * 2**20  # an upload larger than this is refused before it is read (100M float32 parameters)
 MAX_JSON_BYTES = 2**20
 MAX_HEADER_BYTES = 2**20  # safetensors' JSON header; real ones here are a few hundred bytes
 SIZE_LIMITS = {"vocab_size": 50_000, "hidden_size": 2048, "num_classes": 10_000}
@@ -207,7 +207,7 @@ def _parse_task(meta: dict, vocab: Vocab, cfg, target_vocab: Vocab | None = None
     return task
 
 
-def _parse_weights(weights: bytes) -> dict[str, torch.Tensor]:
+def _parse_weights(weights: bytes | memoryview) -> dict[str, torch.Tensor]:
     if len(weights) > MAX_WEIGHTS_BYTES:
         raise CheckpointError(f"The weights file is larger than {MAX_WEIGHTS_BYTES // 2**20} MB.")
     if len(weights) < 8:
@@ -215,9 +215,9 @@ def _parse_weights(weights: bytes) -> dict[str, torch.Tensor]:
     (header_len,) = struct.unpack("<Q", weights[:8])
     if header_len > min(MAX_HEADER_BYTES, len(weights) - 8):
         raise CheckpointError("The weights file's header is truncated or impossibly large: it is not a valid safetensors file.")
-    try:
-        return load_safetensors(weights)
-    except Exception:  # safetensors raises its own error type for every malformed file
+    try:  # views into the uploaded bytes (header and byte ranges checked): no second copy of the weights
+        return safetensors_views(weights)
+    except UnsafeFileError:
         raise CheckpointError("The weights file is not a valid safetensors file (corrupt header or tensor offsets).") from None
 
 

@@ -35,7 +35,11 @@ def default_text(ckpt: Checkpoint) -> str:
     """An example input: a sample of the checkpoint's own task, else its first vocabulary tokens."""
     if ckpt.task is not None and hasattr(ckpt.task, "sample"):
         sample = ckpt.task.sample(random.Random(0))
-        return " ".join(sample.source) if hasattr(sample, "source") else str(sample)
+        if isinstance(sample, str):  # character tasks: the sample is the text
+            return sample
+        words = getattr(sample, "source", None) or getattr(sample, "tokens", None)  # a Pair, a Review
+        if words is not None:
+            return " ".join(words)
     tokens = [t for t in ckpt.vocab.idx_to_token if not t.startswith("<")][:8]
     return "".join(tokens)
 

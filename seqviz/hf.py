@@ -54,6 +54,8 @@ EMBEDDING_NAMES = ("word_embeddings.weight", "wte.weight")  # BERT-likes, GPT-2
 MAX_CONFIG_BYTES = 2**20
 MAX_WEIGHTS_BYTES = 600 * 2**20   # a folder in the operator's directory
 MAX_TOKENS = 64                   # tokens of the learner's sentence that are traced
+FLOAT_DTYPES = {"F64", "F32", "F16", "BF16"}  # safetensors dtypes of parameters
+BUFFER_SUFFIXES = ("position_ids", "token_type_ids", "attn.masked_bias")  # stored by older files, never trained
 
 
 class ModelFolderError(ValueError):
@@ -77,7 +79,21 @@ class FolderReport:
 
     @property
     def parameters(self) -> int:
-        return sum(math.prod(shape) for _, shape in self.tensors.values())
+        """Trainable numbers: floating-point tensors only. Older files also store integer tables that are
+        buffers, not parameters (BERT's `embeddings.position_ids`, 512 of them); they are counted apart."""
+        return sum(math.prod(shape) for name, (dtype, shape) in self.tensors.items() if not is_buffer(name, dtype, shape))
+
+    @property
+    def buffers(self) -> dict[str, int]:
+        """Buffers stored in the file (name -> values): lookup tables and masks, never trained."""
+        return {name: math.prod(shape) for name, (dtype, shape) in self.tensors.items() if is_buffer(name, dtype, shape)}
+
+
+def is_buffer(name: str, dtype: str, shape: tuple[int, ...]) -> bool:
+    """A tensor older files store that is not a parameter: any integer or boolean table (BERT's
+    position_ids), and GPT-2's causal mask `attn.bias` (1, 1, n, n) and `attn.masked_bias`."""
+    return (dtype not in FLOAT_DTYPES or name.endswith(BUFFER_SUFFIXES)
+            or (name.endswith(".attn.bias") and len(shape) == 4))
 
 
 def model_folders(root: Path) -> list[str]:
@@ -204,15 +220,23 @@ class HFTrace:
     hidden_norms: np.ndarray     # (layers + 1, T): ||h|| of each token after the embeddings and each layer
     next_tokens: list[str] | None      # causal models: the 10 likeliest next tokens
     next_probs: np.ndarray | None      # (10,) their probabilities
+    total_tokens: int = 0        # tokens of the whole text (special tokens included); more than T: it was cut
+
+    @property
+    def cut(self) -> int:
+        """Tokens of the text that were not read (0 when it fitted)."""
+        return max(0, self.total_tokens - len(self.tokens))
 
 
 def trace(opened: OpenedModel, text: str, top: int = 10) -> HFTrace:
-    """Run the model once on `text` (first MAX_TOKENS tokens) with attentions and hidden states."""
+    """Run the model once on `text` (first MAX_TOKENS tokens) with attentions and hidden states; the
+    trace records how many tokens the whole text has, so a page can say what was cut."""
     import torch
 
     tok = opened.tokenizer
     enc = tok(text, return_tensors="pt", truncation=True, max_length=MAX_TOKENS)
     ids = enc["input_ids"][0].tolist()
+    total = len(tok(text, truncation=False, verbose=False)["input_ids"])  # to say how much was cut
     if not ids:
         raise ModelFolderError("The tokenizer produced no tokens for this text.")
     with torch.no_grad():
@@ -224,7 +248,8 @@ def trace(opened: OpenedModel, text: str, top: int = 10) -> HFTrace:
         probs = torch.softmax(out.logits[0, -1].float(), -1)                  # (V,)
         p, idx = probs.topk(min(top, probs.numel()))
         next_tokens, next_probs = [readable(tok, i) for i in idx.tolist()], p.numpy()
-    return HFTrace([readable(tok, i) for i in ids], attention, hidden.norm(dim=-1).numpy(), next_tokens, next_probs)
+    return HFTrace([readable(tok, i) for i in ids], attention, hidden.norm(dim=-1).numpy(), next_tokens, next_probs,
+                   max(total, len(ids)))
 
 
 def readable(tokenizer, token_id: int) -> str:

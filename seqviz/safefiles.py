@@ -7,10 +7,13 @@ Two guards, each raising `UnsafeFileError` with one sentence a learner can act o
 - `safetensors_header(path)`: the JSON header of a safetensors file, validated against the file's
   size before any tensor is read: header length within bounds, known dtypes, every tensor's byte
   range inside the data and exactly the size its shape and dtype need, no two ranges overlapping.
+- `safetensors_views(data)`: the same checks on a file held in memory (an upload), then every tensor
+  as a view into those bytes, so reading an upload never makes a second copy of its weights.
 
 And one refusal: `is_pickle_name(name)` marks the weight files (`.bin`, `.pt`, `.pth`, `.ckpt`,
-`.pkl`) that PyTorch and others write with pickle, which runs code when loaded. The app never
-opens them: nothing here imports pickle, and `torch.load` is never called on user files.
+`.pkl`) that PyTorch and others write with pickle, which runs code when loaded. Nothing here opens
+them; the one reader of `.pt`/`.pth`/`.bin` state dicts is seqviz.statedict, through
+`torch.load(weights_only=True, mmap=True)` only.
 """
 
 from __future__ import annotations
@@ -77,32 +80,68 @@ def safetensors_header(path: Path, max_bytes: int) -> dict[str, tuple[str, tuple
         if n > min(MAX_HEADER_BYTES, size - 8):
             raise UnsafeFileError(f"{path.name} has a header longer than the file itself: it is truncated or not a safetensors file.")
         raw = f.read(n)
+    return {name: (dtype, shape) for name, (dtype, shape, _) in _check_header(raw, size - 8 - n, path.name).items()}
+
+
+def _check_header(raw: bytes, data_len: int, fname: str) -> dict[str, tuple[str, tuple[int, ...], tuple[int, int]]]:
+    """name -> (dtype, shape, (begin, end)) from a safetensors JSON header, every range checked against
+    the `data_len` bytes that follow the header."""
     try:
         header = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
-        raise UnsafeFileError(f"{path.name} does not start with a valid safetensors header.") from None
+        raise UnsafeFileError(f"{fname} does not start with a valid safetensors header.") from None
     if not isinstance(header, dict):
-        raise UnsafeFileError(f"{path.name} does not start with a valid safetensors header.")
+        raise UnsafeFileError(f"{fname} does not start with a valid safetensors header.")
     header.pop("__metadata__", None)
-    data_len = size - 8 - n
     spans, out = [], {}
     for name, entry in header.items():
         if not isinstance(entry, dict) or entry.get("dtype") not in DTYPE_BYTES:
-            raise UnsafeFileError(f"Tensor {name[:60]!r} in {path.name} has an unknown or missing dtype.")
+            raise UnsafeFileError(f"Tensor {name[:60]!r} in {fname} has an unknown or missing dtype.")
         shape, offsets = entry.get("shape"), entry.get("data_offsets")
         if (not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
                 or not isinstance(offsets, list) or len(offsets) != 2
                 or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)):
-            raise UnsafeFileError(f"Tensor {name[:60]!r} in {path.name} has a malformed shape or byte range.")
+            raise UnsafeFileError(f"Tensor {name[:60]!r} in {fname} has a malformed shape or byte range.")
         begin, end = offsets
         if not 0 <= begin <= end <= data_len:
-            raise UnsafeFileError(f"Tensor {name[:60]!r} in {path.name} points outside the file (truncated or forged offsets).")
+            raise UnsafeFileError(f"Tensor {name[:60]!r} in {fname} points outside the file (truncated or forged offsets).")
         if end - begin != math.prod(shape) * DTYPE_BYTES[entry["dtype"]]:
-            raise UnsafeFileError(f"Tensor {name[:60]!r} in {path.name} has {end - begin:,} bytes, not what its shape {tuple(shape)} needs.")
+            raise UnsafeFileError(f"Tensor {name[:60]!r} in {fname} has {end - begin:,} bytes, not what its shape {tuple(shape)} needs.")
         spans.append((begin, end, name))
-        out[name] = (entry["dtype"], tuple(shape))
+        out[name] = (entry["dtype"], tuple(shape), (begin, end))
     spans.sort()
     for (_, end_a, a), (begin_b, _, b) in zip(spans, spans[1:]):
         if begin_b < end_a:
-            raise UnsafeFileError(f"Tensors {a[:40]!r} and {b[:40]!r} in {path.name} overlap: the file is forged or corrupt.")
+            raise UnsafeFileError(f"Tensors {a[:40]!r} and {b[:40]!r} in {fname} overlap: the file is forged or corrupt.")
+    return out
+
+
+def safetensors_views(data, fname: str = "The weights file") -> dict:
+    """name -> torch tensor for every tensor of a safetensors file held in memory (bytes, or an
+    upload's buffer), each a view into `data` at its checked byte range: no second copy of the weights
+    is made (a module's load_state_dict then copies them once, into its parameters). The views are
+    read-only: never write to them."""
+    import warnings
+
+    import torch
+
+    dtypes = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+              "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+              "BOOL": torch.bool}
+    size = len(data)
+    if size < 8:
+        raise UnsafeFileError(f"{fname} is too short to be a safetensors file.")
+    (n,) = struct.unpack("<Q", bytes(data[:8]))
+    if n > min(MAX_HEADER_BYTES, size - 8):
+        raise UnsafeFileError(f"{fname} has a header longer than the file itself: it is truncated or not a safetensors file.")
+    entries = _check_header(bytes(data[8:8 + n]), size - 8 - n, fname)
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "the given buffer is not writable": the views are only read
+        for name, (dtype, shape, (begin, end)) in entries.items():
+            if begin == end:
+                out[name] = torch.empty(shape, dtype=dtypes[dtype])
+            else:
+                flat = torch.frombuffer(data, dtype=dtypes[dtype], count=math.prod(shape), offset=8 + n + begin)
+                out[name] = flat.view(shape)
     return out

@@ -9,7 +9,8 @@ Formats (all four are what gensim, the original word2vec tool, GloVe and fastTex
 
 Every file is hostile until read (DESIGN.md). `read_vectors` checks, before it allocates anything, the
 size cap, the header's counts against caps and against the number of bytes the file really has; then
-every row: a word without spaces, exactly D numbers, all finite, no word twice, UTF-8 only. Each failure
+every row: a word without spaces, exactly D numbers, all finite, no word twice, UTF-8 only (a row
+that is not UTF-8 is a bad row like the others). Each failure
 raises VectorFileError (a ValueError) whose message is one sentence a page can show. With
 `skip_bad_rows=True` a row-level problem skips the row instead, and the reason is kept for the page.
 
@@ -185,13 +186,26 @@ def read_vectors(data: bytes, name: str = "vectors", fmt: str = "auto", *, skip_
                          max_words if truncated else None, tuple(notes))
 
 
-def _decode(raw: bytes, where: str) -> str:
+def _not_utf8(raw: bytes, where: str) -> str | None:
+    """None if `raw` is UTF-8; else the sentence that says where it is not (gensim would read such a row with
+    replacement characters; this reader skips it when skipping is on, and refuses the file otherwise)."""
     try:
-        return raw.decode("utf-8")
+        raw.decode("utf-8")
+        return None
     except UnicodeDecodeError as err:
-        raise VectorFileError(
-            f"{where} is not UTF-8 text (byte 0x{raw[err.start]:02x} at position {err.start + 1}): "
-            "save the file as UTF-8.") from None
+        return f"{where} is not UTF-8 text (byte 0x{raw[err.start]:02x} at position {err.start + 1})"
+
+
+def _decode(raw: bytes, where: str, rows: "_Rows | None" = None) -> str | None:
+    """`raw` as text. A row that is not UTF-8 is a bad row like any other: skipped and counted when
+    `rows` skips (returns None), else refused with advice that skipping would keep the rest."""
+    problem = _not_utf8(raw, where)
+    if problem is None:
+        return raw.decode("utf-8")
+    if rows is not None and rows.skip:
+        rows.bad(problem + ".")
+        return None
+    raise VectorFileError(f"{problem}: save the file as UTF-8, or turn on skipping bad rows to keep the rest.")
 
 
 def _read_text(data: bytes, start: int, header: tuple[int, int] | None, max_words: int, skip: bool):
@@ -205,9 +219,11 @@ def _read_text(data: bytes, start: int, header: tuple[int, int] | None, max_word
     if header:
         d = header[1]
     else:
-        first = next((ln for ln in lines if ln.strip()), None)
+        usable = (ln for ln in lines if ln.strip() and (not skip or _not_utf8(ln, "") is None))
+        first = next(usable, None)
         if first is None:
-            raise VectorFileError("The file holds only blank lines.")
+            raise VectorFileError("The file holds only blank lines." if not skip else
+                                  "No usable row was found: every row was rejected.")
         d = len(_FIELD_SPLIT.split(_decode(first, "Line 1").strip(" \t\r"))) - 1
         if d < 1:
             raise VectorFileError("The first line holds a single field: a vectors file has a word and its numbers on each line.")
@@ -221,7 +237,11 @@ def _read_text(data: bytes, start: int, header: tuple[int, int] | None, max_word
     n_rows = 0
     for i, raw in enumerate(lines, start=1 + offset):
         where = f"Line {i}"
-        line = _decode(raw, where).rstrip("\r")
+        line = _decode(raw, where, rows)
+        if line is None:  # a row all the same (the header counts it), skipped
+            n_rows += 1
+            continue
+        line = line.rstrip("\r")
         if not line.strip(" \t"):
             rows.bad(f"{where} is blank.")
             continue
@@ -275,14 +295,15 @@ def _read_binary(data: bytes, pos: int, n: int, d: int, max_words: int, skip: bo
             raise VectorFileError(f"Word {i:,} is not followed by a space within 1,024 bytes: "
                                   "the file is not word2vec binary or is damaged.")
         where = f"Word {i:,}"
-        word = _decode(data[pos:space], where)
+        word = _decode(data[pos:space], where, rows)
         if word == "":
             raise VectorFileError(f"{where} is empty: the file is not word2vec binary or is damaged.")
         if space + 1 + width > len(data):
             raise VectorFileError(f"The file ends inside the numbers of word {i:,} ({_show(word)}): it was cut short.")
         row = np.frombuffer(data, dtype="<f4", count=d, offset=space + 1)
         pos = space + 1 + width
-        rows.add(word, row, where)
+        if word is not None:  # None: not UTF-8, skipped and counted
+            rows.add(word, row, where)
     while pos < len(data) and data[pos] in b"\r\n":
         pos += 1
     if pos != len(data):

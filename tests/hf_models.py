@@ -1,5 +1,6 @@
-"""Tiny Hugging Face model folders written by the tests themselves (no download): a BERT with a word
-vocabulary and a GPT-2 with a byte-level vocabulary, random weights, saved as safetensors."""
+"""Tiny Hugging Face model folders written by the tests themselves (no download), one per family the
+explorer opens: BERT and DistilBERT with a word vocabulary, GPT-2 and RoBERTa with a byte-level one,
+random weights from each family's config, saved as safetensors."""
 
 from __future__ import annotations
 
@@ -50,3 +51,44 @@ def edit_config(folder: Path, **changes) -> None:
     config = json.loads(path.read_text())
     config.update(changes)
     path.write_text(json.dumps(config))
+
+
+def make_distilbert(folder: Path, seed: int = 0) -> Path:
+    import torch
+    from transformers import DistilBertConfig, DistilBertModel, DistilBertTokenizer
+
+    torch.manual_seed(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = DistilBertConfig(vocab_size=len(WORDS), dim=16, n_layers=2, n_heads=2, hidden_dim=32, max_position_embeddings=64)
+    DistilBertModel(cfg).save_pretrained(folder, safe_serialization=True)
+    DistilBertTokenizer(vocab={w: i for i, w in enumerate(WORDS)}).save_pretrained(folder)
+    return folder
+
+
+def make_roberta(folder: Path, seed: int = 0) -> Path:
+    """RoBERTa: GPT-2's byte-level vocabulary plus its own specials; positions start after the padding id."""
+    import torch
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizer
+
+    torch.manual_seed(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>"])}
+    for c in byte_alphabet():
+        vocab.setdefault(c, len(vocab))
+    vocab["<mask>"] = len(vocab)
+    cfg = RobertaConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=66, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    RobertaModel(cfg).save_pretrained(folder, safe_serialization=True)
+    RobertaTokenizer(vocab=vocab, merges=[]).save_pretrained(folder)
+    return folder
+
+
+def add_stored_buffers(folder: Path, tensors: dict) -> None:
+    """Write extra tensors into model.safetensors, as older checkpoints stored their buffers
+    (BERT's integer `embeddings.position_ids`, GPT-2's causal mask `h.0.attn.bias`)."""
+    from safetensors.torch import load_file, save_file
+
+    path = folder / "model.safetensors"
+    stored = load_file(path)
+    stored.update(tensors)
+    save_file(stored, path, metadata={"format": "pt"})

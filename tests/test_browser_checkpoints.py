@@ -1,6 +1,6 @@
 """Tier 5, browser: the checkpoint explorer's uploads in Debian's chromium against a real server:
-a seqviz checkpoint (both files) and a Hugging Face folder's files, each drawn without an exception,
-and a pickle upload refused with one sentence. Screenshots go to build/screenshots/."""
+a seqviz checkpoint (both files), a Hugging Face folder's files and a raw PyTorch state dict, each drawn
+without an exception, and pickle uploads refused with one sentence. Screenshots go to build/screenshots/."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ def files(tmp_path_factory):
     (base / "my-lstm.json").write_text(text)
     make_bert(base / "bert")
     (base / "pytorch_model.bin").write_bytes(pickle.dumps({"w": 1}))
+    import torch
+
+    torch.manual_seed(0)
+    torch.save(torch.nn.LSTM(6, 8, num_layers=2, bidirectional=True).state_dict(), base / "lstm.pt")
+    torch.save({"w": torch.ones(2), "model": torch.nn.GRU(2, 3)}, base / "whole-model.pt")  # not a state dict
     return base
 
 
@@ -79,4 +84,17 @@ def test_checkpoint_and_folder_uploads(page, files):
 
     _upload(pg, runs, 0, [files / "pytorch_model.bin"])
     assert pg.locator('[data-testid="stAlertContentError"]').filter(has_text="pickle-based").count() == 1
+    assert pg.locator(EXCEPTION).count() == 0
+
+    pg.goto(url + "/checkpoints?ckpt_kind=PyTorch+state+dict")
+    runs.wait_idle(runs.mark() - 1, timeout_s=60)
+    _upload(pg, runs, 0, [files / "lstm.pt"])
+    assert pg.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="Rebuilt a recurrent model").count() == 1
+    assert pg.locator(".js-plotly-plot").count() == 2  # hidden states and every gate
+    pg.screenshot(path=str(SHOTS / "checkpoints-statedict-upload.png"))
+    _upload(pg, runs, 0, [files / "whole-model.pt"])  # replacing a file reruns twice: removed, then the new one
+    refused = pg.locator('[data-testid="stAlertContentError"]').filter(has_text="other than tensors")
+    refused.first.wait_for(timeout=60_000)
+    pg.screenshot(path=str(SHOTS / "checkpoints-statedict-refused.png"))
+    assert refused.count() == 1
     assert pg.locator(EXCEPTION).count() == 0

@@ -218,3 +218,41 @@ def test_zoo_build_is_deterministic(tmp_path, monkeypatch):
     a = (tmp_path / "a" / "rnn-brackets.safetensors").read_bytes()
     assert a == (tmp_path / "b" / "rnn-brackets.safetensors").read_bytes()
     assert zoo.load("rnn-brackets", tmp_path / "a").meta["recipe"]["steps"] == 30
+
+
+def test_weights_are_read_as_views_into_the_upload_not_a_second_copy(files):
+    """An upload sits in memory already (streamlit's UploadedFile); its tensors are read in place, so a
+    100M-parameter upload needs its own bytes plus the model, not a third copy in between."""
+    import numpy as np
+
+    from seqviz.checkpoints import _parse_weights
+
+    weights = files[0]
+    start = np.frombuffer(weights, np.uint8).ctypes.data
+    tensors = _parse_weights(weights)
+    assert tensors
+    for name, t in tensors.items():
+        if t.numel():
+            assert start <= t.data_ptr() < start + len(weights), name
+    back = parse_checkpoint(weights, files[1])  # the model owns its own copy, equal to the file's
+    for k, v in back.model.state_dict().items():
+        assert torch.equal(v, tensors[k]) and v.data_ptr() != tensors[k].data_ptr()
+
+
+def test_the_weights_cap_fits_a_100m_parameter_model():
+    from seqviz import checkpoints
+
+    assert checkpoints.MAX_WEIGHTS_BYTES >= 100_000_000 * 4
+
+
+@pytest.mark.parametrize("name", ["rnn-brackets", "recall-lstm", "translation-attention", "sentiment-lstm", "sentiment-bag"])
+def test_the_explorers_first_input_is_text_its_own_check_accepts(name):
+    """A sentiment checkpoint's first input was a Python repr (`Review(tokens=(...), label=1, ...)`); every
+    shipped model's first input is now plain text that its task's own check accepts."""
+    from seqviz import explore
+
+    ckpt = zoo.load(name)
+    text = explore.default_text(ckpt)
+    assert "Review(" not in text and "Pair(" not in text and text
+    check = explore.check_text(ckpt, text)
+    assert check.error is None, check.error

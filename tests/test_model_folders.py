@@ -10,7 +10,7 @@ import struct
 import numpy as np
 import pytest
 import torch
-from hf_models import edit_config, make_bert, make_gpt2
+from hf_models import add_stored_buffers, edit_config, make_bert, make_distilbert, make_gpt2, make_roberta
 from safetensors.torch import load_file, save_file
 
 from seqviz import hf
@@ -24,6 +24,8 @@ def root(tmp_path_factory):
     base = tmp_path_factory.mktemp("models")
     make_bert(base / "bert")
     make_gpt2(base / "gpt2")
+    make_distilbert(base / "distilbert")
+    make_roberta(base / "roberta")
     return base
 
 
@@ -51,7 +53,7 @@ def _refused(base, name, fragment, load=False):
 
 
 # -- the oracle: transformers' own output_attentions ----------------------------------------------------
-@pytest.mark.parametrize("name", ["bert", "gpt2"])
+@pytest.mark.parametrize("name", ["bert", "gpt2", "distilbert", "roberta"])
 def test_attention_equals_transformers_output_attentions(root, name):
     from transformers import AutoModel, AutoTokenizer
 
@@ -83,6 +85,29 @@ def test_causal_model_masks_the_future_and_predicts_a_distribution(root):
 def test_long_text_is_cut_to_the_token_limit(root):
     tr = hf.trace(_open(root, "bert"), "the cat " * 500)
     assert len(tr.tokens) == hf.MAX_TOKENS
+
+
+def test_the_trace_says_how_many_tokens_the_text_had(root):
+    """A text of 87 tokens is traced on its first 64, and the trace says 87, so the page can say what
+    was cut (before: nothing said so below 1,000 characters)."""
+    text = "the cat sat on the mat . " * 12 + "a"  # [CLS] + 85 words + [SEP]
+    tr = hf.trace(_open(root, "bert"), text)
+    assert len(text) < 1000 and tr.total_tokens == 87 and len(tr.tokens) == 64 and tr.cut == 23
+    short = hf.trace(_open(root, "bert"), SENTENCE)
+    assert short.cut == 0 and short.total_tokens == len(short.tokens)
+
+
+@pytest.mark.parametrize("name, buffers", [
+    ("bert", {"embeddings.position_ids": torch.arange(64)[None]}),  # integer, stored by older BERT files
+    ("gpt2", {"h.0.attn.bias": torch.ones(1, 1, 64, 64), "h.0.attn.masked_bias": torch.tensor(-1e4)}),
+])
+def test_parameter_count_counts_parameters_not_stored_buffers(root, tmp_path, name, buffers):
+    base, folder = _copy(root, name, tmp_path)
+    add_stored_buffers(folder, buffers)
+    opened = _open(base, name)
+    real = sum(p.numel() for p in opened.model.parameters())
+    assert opened.report.parameters == real
+    assert opened.report.buffers == {k: v.numel() for k, v in buffers.items()}
 
 
 # -- pickle: refused, and its code never runs ----------------------------------------------------------------
@@ -242,7 +267,7 @@ def test_symlinks_leading_out_are_refused(root, tmp_path):
 
 def test_operator_directory_lists_model_folders_only(root):
     (root / "not-a-model").mkdir(exist_ok=True)
-    assert hf.model_folders(root) == ["bert", "gpt2"]
+    assert hf.model_folders(root) == ["bert", "distilbert", "gpt2", "roberta"]
     assert hf.model_folders(root / "missing") == []
 
 

@@ -167,3 +167,37 @@ def test_writers_refuse_words_with_spaces():
     wv = WordVectors(("new york", "a"), np.zeros((2, 2), np.float32), None, "x")
     with pytest.raises(VectorFileError, match="white space"):
         write_vectors(wv, "glove")
+
+
+def _vec_with_bad_bytes(n_good: int = 200, bad_rows=(10, 50, 90, 120, 150)):
+    """A fastText-style .vec whose five words are cp1252 bytes (0x97 is an em dash there), not UTF-8,
+    the way real crawled vectors sometimes are."""
+    rows = []
+    for i in range(n_good):
+        word = (b"\x97w%d" % i) if i in bad_rows else f"w{i}".encode()
+        rows.append(word + b" " + f"{i} {i + 1} {-i}".encode())
+    return f"{n_good} 3\n".encode() + b"\n".join(rows) + b"\n"
+
+
+def test_rows_that_are_not_utf8_are_bad_rows_skipped_and_counted():
+    data = _vec_with_bad_bytes()
+    loaded = read_vectors(data, "real.vec", skip_bad_rows=True)
+    assert loaded.format == "fasttext" and loaded.n_rejected == 5 and len(loaded.vectors.words) == 195
+    assert "Line 12 is not UTF-8 text (byte 0x97 at position 1)" in loaded.rejected[0]
+    assert all(one_sentence(r) for r in loaded.rejected)
+    assert np.array_equal(loaded.vectors.vectors[loaded.vectors.words.index("w11")], [11, 12, -11])
+    with pytest.raises(VectorFileError) as err:  # skipping off: refused, and the sentence says skipping keeps the rest
+        read_vectors(data, "real.vec")
+    assert "Line 12 is not UTF-8" in str(err.value) and "skipping bad rows" in str(err.value)
+    assert one_sentence(str(err.value))
+
+
+def test_binary_words_that_are_not_utf8_are_skipped_and_counted():
+    def entry(word: bytes, v):
+        return word + b" " + np.array(v, "<f4").tobytes() + b"\n"
+    data = b"3 2\n" + entry(b"good", [1, 2]) + entry(b"\x97bad", [3, 4]) + entry(b"fine", [5, 6])
+    loaded = read_vectors(data, "x.bin", skip_bad_rows=True)
+    assert loaded.format == "word2vec-bin" and loaded.vectors.words == ("good", "fine") and loaded.n_rejected == 1
+    assert "Word 2 is not UTF-8" in loaded.rejected[0]
+    with pytest.raises(VectorFileError, match="skipping bad rows"):
+        read_vectors(data, "x.bin")

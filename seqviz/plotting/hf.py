@@ -1,5 +1,6 @@
-"""Figures for the checkpoint explorer's Hugging Face view: attention of every layer and head, one
-head enlarged, hidden-state norms through the layers, the next-token distribution. Pure builders."""
+"""Figures for the checkpoint explorer's Hugging Face and state-dict views: attention of every layer and head, one
+head enlarged, hidden-state norms through the layers, the next-token distribution, a recurrent layer's
+outputs over time. Pure builders."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seqviz.plotting import OKABE_ITO, SEQUENTIAL, _layout, token_label
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, token_label
 
 
 def _ticks(tokens: list[str], limit: int = 14) -> dict:
@@ -83,3 +84,16 @@ def attention_frame(attention: np.ndarray, tokens: list[str]) -> pd.DataFrame:
                          "query_token": np.array(tokens, dtype=object)[i.ravel()],
                          "key_j": j.ravel() + 1, "key_token": np.array(tokens, dtype=object)[j.ravel()],
                          "weight": attention.ravel()})
+
+
+def states_heatmap(states: np.ndarray, tokens: list[str], title: str = "Top layer's output after each token") -> go.Figure:
+    """A recurrent layer's outputs (T, units) as units x time on the fixed diverging scale [-1, 1]
+    (a state dict rebuilt as nn.LSTM/GRU/RNN when no seqviz trace fits, e.g. LSTM projections)."""
+    T, H = states.shape
+    fig = go.Figure(go.Heatmap(
+        z=states.T, x=np.arange(1, T + 1), y=np.arange(H), colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        colorbar=dict(title="h", tickvals=[-1, 0, 1]),
+        hovertemplate="t = %{x}<br>unit %{y}<br>h = %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(title="token", tickangle=-60, **_ticks(tokens))
+    fig.update_yaxes(title="unit", autorange="reversed")
+    return _layout(fig, 140 + min(22 * H, 600), title)
