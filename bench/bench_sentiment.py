@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from seqviz import zoo_sentiment as zs  # noqa: E402
+from seqviz.labs import sentiment as lab  # noqa: E402
 from seqviz.attribution import gradient_x_input, integrated_gradients  # noqa: E402
 from seqviz.tasks.sentiment import Review, SentimentTask, predict  # noqa: E402
 from seqviz.training import TrainingRun  # noqa: E402
@@ -43,8 +43,8 @@ def main() -> None:
     x = torch.tensor([ids])
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, review of {len(ids)} words")
     total_ig = 0.0
-    for name in zs.NAMES:
-        model = zs.load(name).model
+    for name in lab.NAMES:
+        model = lab.load(name).model
         with torch.no_grad():
             fwd = best_ms(lambda: model(x))
         ig = best_ms(lambda: integrated_gradients(model, ids, tokens, steps=64))
@@ -53,14 +53,14 @@ def main() -> None:
         print(f"{name:18s} forward {fwd:6.2f} ms | integrated gradients {ig:6.2f} ms ({ig / fwd:5.1f}x) | "
               f"gradient x input {gxi:6.2f} ms ({gxi / fwd:4.1f}x)")
     print(f"attribution row of the page (5 models, integrated gradients): {total_ig:.1f} ms")
-    test = zs.SENTIMENT_RECIPES["sentiment-lstm"].test_reviews()
+    test = lab.RECIPES["sentiment-lstm"].test_reviews()
     for name in ("sentiment-bag", "sentiment-lstm"):
-        model = zs.load(name).model
+        model = lab.load(name).model
         print(f"{name:18s} scores {len(test):,} test reviews in {best_ms(lambda: predict(model, test, vocab), 3, 1):.0f} ms")
     rng = random.Random(0)
     gen = best_ms(lambda: task.tensors([task.sample(rng, 'train') for _ in range(64)], vocab), 5, 5)
     for arch in ("bag", "lstm"):
-        model = zs.build_model(arch, 16 if arch == "bag" else 32, seed=0)
+        model = lab.build_model(arch, 16 if arch == "bag" else 32, seed=0)
         run = TrainingRun.start(model, task.batches(1, 64, vocab), lr=1e-2)
         start = time.perf_counter()
         for _ in run.train(50):

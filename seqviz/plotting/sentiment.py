@@ -1,5 +1,6 @@
 """Figures of the sentiment lesson: predictions of every model, reading word by word, token
-attribution, accuracy by phenomenon, confusion matrices. Pure builders, no streamlit, no model.
+attribution, accuracy by phenomenon, confusion matrices, a learner's model's progress, and the tables
+behind them. Pure builders, no streamlit, no model: each `*_figure` returns `(figure, table)`.
 
 Colours follow the app's language: probabilities on the fixed sequential [0, 1] scale, hidden
 states on the diverging [-1, 1] scale, attributions on the diverging scale, symmetric about 0.
@@ -12,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seqviz.plotting import DIVERGING, FONT, OKABE_ITO, SEQUENTIAL, _layout
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout
 
 PHENOMENON_LABELS = {"overall": "all test reviews", "held-out template": "held-out template"}
 
@@ -22,7 +23,7 @@ def _token_axis(fig: go.Figure, tokens: list[str], row=None, col=None, title: st
                      tickangle=-45 if len(tokens) > 12 else 0, tickfont=dict(size=15), title=title, row=row, col=col)
 
 
-def predictions_figure(probs: dict[str, np.ndarray], class_names: list[str]) -> go.Figure:
+def predictions_figure(probs: dict[str, np.ndarray], class_names: list[str]) -> tuple[go.Figure, pd.DataFrame]:
     """One horizontal bar per model: p(positive), on [0, 1], with the 0.5 decision line."""
     labels = list(probs)
     p = np.array([probs[k][1] for k in labels])  # (models,)
@@ -34,16 +35,16 @@ def predictions_figure(probs: dict[str, np.ndarray], class_names: list[str]) -> 
     fig.add_vline(x=0.5, line=dict(color="black", dash="dash", width=2))
     fig.update_xaxes(range=[0, 1.25], title=f"p({class_names[1]})", tickvals=[0, 0.25, 0.5, 0.75, 1])
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=16))
-    return _layout(fig, 90 + 48 * len(labels))
+    return _layout(fig, 90 + 48 * len(labels)), _predictions_frame(probs, class_names)
 
 
-def predictions_frame(probs: dict[str, np.ndarray], class_names: list[str]) -> pd.DataFrame:
+def _predictions_frame(probs: dict[str, np.ndarray], class_names: list[str]) -> pd.DataFrame:
     return pd.DataFrame([{"model": k, **{f"p({c})": float(v[i]) for i, c in enumerate(class_names)},
                           "prediction": class_names[int(np.argmax(v))]} for k, v in probs.items()])
 
 
 def reading_figure(tokens: list[str], p_positive: dict[str, np.ndarray], hidden: np.ndarray | None,
-                   state_name: str = "h_t") -> go.Figure:
+                   state_name: str = "h_t") -> tuple[go.Figure, pd.DataFrame]:
     """Top: p(positive) if the review ended after word t, one line per model. Bottom: the reading
     model's hidden state h_t (units x words) on the fixed [-1, 1] scale."""
     T = len(tokens)
@@ -70,10 +71,11 @@ def reading_figure(tokens: list[str], p_positive: dict[str, np.ndarray], hidden:
         fig.update_yaxes(title="hidden unit", autorange="reversed", row=2, col=1)
     _token_axis(fig, tokens, row=rows, col=1)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return _layout(fig, 330 + (10 * H if hidden is not None else 0) + (40 if T > 12 else 0))
+    return (_layout(fig, 330 + (10 * H if hidden is not None else 0) + (40 if T > 12 else 0)),
+            _reading_frame(tokens, p_positive, hidden))
 
 
-def reading_frame(tokens: list[str], p_positive: dict[str, np.ndarray], hidden: np.ndarray | None) -> pd.DataFrame:
+def _reading_frame(tokens: list[str], p_positive: dict[str, np.ndarray], hidden: np.ndarray | None) -> pd.DataFrame:
     df = pd.DataFrame({"t": np.arange(1, len(tokens) + 1), "word": tokens})
     for label, p in p_positive.items():
         df[f"p(positive), {label}"] = p
@@ -83,7 +85,7 @@ def reading_frame(tokens: list[str], p_positive: dict[str, np.ndarray], hidden: 
     return df
 
 
-def attribution_figure(tokens: list[str], rows: dict[str, np.ndarray]) -> go.Figure:
+def attribution_figure(tokens: list[str], rows: dict[str, np.ndarray]) -> tuple[go.Figure, pd.DataFrame]:
     """The words of the review, each cell coloured by its attribution a_t (red: towards positive, blue:
     towards negative), one row per model. Each row is divided by its own largest |a_t| (the models'
     scores differ in size by orders of magnitude), so colours compare words within a model on [-1, 1];
@@ -100,17 +102,17 @@ def attribution_figure(tokens: list[str], rows: dict[str, np.ndarray]) -> go.Fig
         hovertemplate="%{y}<br>'%{text}' (t = %{x})<br>a = %{customdata:.3f}<extra></extra>"))
     _token_axis(fig, tokens)
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=15))
-    return _layout(fig, 110 + 55 * len(labels) + (40 if len(tokens) > 12 else 0))
+    return _layout(fig, 110 + 55 * len(labels) + (40 if len(tokens) > 12 else 0)), _attribution_frame(tokens, rows)
 
 
-def attribution_frame(tokens: list[str], rows: dict[str, np.ndarray]) -> pd.DataFrame:
+def _attribution_frame(tokens: list[str], rows: dict[str, np.ndarray]) -> pd.DataFrame:
     df = pd.DataFrame({"t": np.arange(1, len(tokens) + 1), "word": tokens})
     for label, a in rows.items():
         df[f"a_t, {label}"] = a
     return df
 
 
-def accuracy_figure(metrics: dict[str, dict[str, float | None]], counts: dict[str, int]) -> go.Figure:
+def accuracy_figure(metrics: dict[str, dict[str, float | None]], counts: dict[str, int]) -> tuple[go.Figure, pd.DataFrame]:
     """Grouped bars: accuracy [0, 1] of every model (a colour each) on every phenomenon (x)."""
     groups = list(next(iter(metrics.values())))
     fig = go.Figure()
@@ -124,15 +126,15 @@ def accuracy_figure(metrics: dict[str, dict[str, float | None]], counts: dict[st
     fig.update_yaxes(range=[0, 1.02], title="accuracy", tickformat=".0%")
     fig.update_xaxes(title="test reviews with this phenomenon (how many)", tickfont=dict(size=14))
     fig.update_layout(barmode="group", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return _layout(fig, 460)
+    return _layout(fig, 460), _accuracy_frame(metrics, counts)
 
 
-def accuracy_frame(metrics: dict[str, dict[str, float | None]], counts: dict[str, int]) -> pd.DataFrame:
+def _accuracy_frame(metrics: dict[str, dict[str, float | None]], counts: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame([{"model": m, "phenomenon": g, "reviews": counts.get(g, 0), "accuracy": a}
                          for m, acc in metrics.items() for g, a in acc.items()])
 
 
-def confusion_figure(matrices: dict[str, list[list[int]]], class_names: list[str]) -> go.Figure:
+def confusion_figure(matrices: dict[str, list[list[int]]], class_names: list[str]) -> tuple[go.Figure, pd.DataFrame]:
     """One confusion matrix per model: rows the true class, columns the prediction; colour is the
     share of the row [0, 1], the text the count."""
     labels = list(matrices)
@@ -148,25 +150,63 @@ def confusion_figure(matrices: dict[str, list[list[int]]], class_names: list[str
         fig.update_yaxes(autorange="reversed", title="true" if k == 1 else None, showticklabels=k == 1, row=1, col=k)
         fig.update_xaxes(title="predicted", row=1, col=k)
     fig.update_annotations(font=dict(size=14))
-    return _layout(fig, 300)
+    return _layout(fig, 300), _confusion_frame(matrices, class_names)
 
 
-def confusion_frame(matrices: dict[str, list[list[int]]], class_names: list[str]) -> pd.DataFrame:
+def _confusion_frame(matrices: dict[str, list[list[int]]], class_names: list[str]) -> pd.DataFrame:
     return pd.DataFrame([{"model": m, "true": class_names[i], "predicted": class_names[j], "reviews": int(M[i][j])}
                          for m, M in matrices.items() for i in range(len(M)) for j in range(len(M))])
 
 
-def curve_figure(steps: list[int], accuracy: list[float], negation: list[float], contrast: list[float]) -> go.Figure:
-    """Test accuracy of a model in training after each chunk: overall, on negation and on contrast."""
+def curve_figure(checks: list[dict]) -> tuple[go.Figure, pd.DataFrame]:
+    """Test accuracy of a model in training after each chunk (checks: {"step", "accuracy", "per_phenomenon"}
+    as seqviz.tasks.sentiment.score writes them): overall, on negation and on contrast."""
+    table = pd.DataFrame([{"step": c["step"], "accuracy": c["accuracy"], **c["per_phenomenon"]} for c in checks])
     fig = go.Figure()
-    for k, (name, y) in enumerate((("overall", accuracy), ("negation", negation), ("contrast", contrast))):
-        fig.add_trace(go.Scatter(x=steps, y=y, mode="lines+markers", name=name, line=dict(color=OKABE_ITO[k], width=3),
+    for k, name in enumerate(("overall", "negation", "contrast")):
+        y = table["accuracy" if name == "overall" else name].astype(float).fillna(0)
+        fig.add_trace(go.Scatter(x=table["step"], y=y, mode="lines+markers", name=name,
+                                 line=dict(color=OKABE_ITO[k], width=3),
                                  hovertemplate=name + "<br>step %{x}<br>accuracy %{y:.1%}<extra></extra>"))
     fig.update_yaxes(range=[0, 1.02], title="test accuracy", tickformat=".0%")
     fig.update_xaxes(title="training step")
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return _layout(fig, 320)
+    return _layout(fig, 320), table
+
+
+def seeds_figure(rows: list[dict]) -> tuple[go.Figure, pd.DataFrame]:
+    """Accuracy [0, 1] of each model (a colour each) on each group of test reviews (x): one dot per seed,
+    a bar at the mean over the seeds. rows: {model, seed, group, accuracy} (labs.sentiment.by_seed)."""
+    table = pd.DataFrame(rows, columns=["model", "seed", "group", "accuracy"])
+    fig = go.Figure()
+    for k, (label, part) in enumerate(table.groupby("model", sort=False)):
+        colour = OKABE_ITO[(k + 1) % len(OKABE_ITO)]
+        means = part.groupby("group", sort=False)["accuracy"].mean()
+        fig.add_trace(go.Bar(x=list(means.index), y=means.to_numpy(), name=label, marker_color=colour, opacity=0.55,
+                             offsetgroup=label, hovertemplate=label + "<br>%{x}<br>mean %{y:.1%}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=part["group"], y=part["accuracy"], mode="markers", offsetgroup=label,
+                                 showlegend=False, marker=dict(color=colour, size=10, line=dict(color="black", width=1)),
+                                 customdata=part["seed"], name=label,
+                                 hovertemplate=label + "<br>%{x}<br>seed %{customdata}: %{y:.1%}<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color="gray", dash="dash"))
+    fig.update_yaxes(range=[0, 1.02], title="test accuracy", tickformat=".0%")
+    fig.update_xaxes(title="test reviews", tickfont=dict(size=14))
+    fig.update_layout(barmode="group", scattermode="group", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return _layout(fig, 400), table
+
+
+def completeness_table(attributions: dict) -> pd.DataFrame:
+    """Do the attributions add up? One row per model (label -> seqviz.attribution.Attribution)."""
+    return pd.DataFrame([{"model": k, "F(u)": a.score, "F(0)": a.baseline_score, "sum of a_t": float(a.values.sum()),
+                          "sum - (F(u) - F(0))": a.gap} for k, a in attributions.items()])
+
+
+def mistakes_table(wrong: list, class_names: list[str]) -> pd.DataFrame:
+    """The misclassified reviews (review, p(class)) as rows: text, true class, p(positive), phenomena."""
+    return pd.DataFrame([{"review": r.text, "true": class_names[r.label], "p(positive)": round(float(q[1]), 3),
+                          "phenomena": ", ".join(r.tags)} for r, q in wrong],
+                        columns=["review", "true", "p(positive)", "phenomena"])
 
 
 __all__ = ["predictions_figure", "reading_figure", "attribution_figure", "accuracy_figure", "confusion_figure",
-           "curve_figure", "FONT"]
+           "curve_figure", "seeds_figure", "completeness_table", "mistakes_table"]

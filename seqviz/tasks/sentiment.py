@@ -8,6 +8,8 @@ Every review is one opinion (or two joined by "but"), optionally wrapped in neut
     distant      i did not think the plot was great     -> negative: "not" is four words before "great"
     contrast     the plot was great but the cast was dull  -> the clause after "but" decides: negative
     filler       we went on sunday . the plot was great . it runs two hours .
+    verdict early  the plot was not great . it runs two hours . we went to the cinema . ... (3-4 neutral
+                 sentences after the opinion: the answer must be carried across 20-30 words)
 
 Each review records its phenomena (`tags`) and the template it came from, so accuracy can be split
 by phenomenon. The label is the polarity of the last clause: the adjective's sign, flipped once by a
@@ -39,7 +41,7 @@ from seqviz.tasks.base import TextCheck
 from seqviz.vocab import PAD, UNK, Vocab
 
 # -- the words ------------------------------------------------------------------------------------
-# Opinion words shared with the embeddings corpus (seqviz.zoo_words), so its vectors can initialise models.
+# Opinion words shared with the embeddings corpus (seqviz.tasks.corpus), so its vectors can initialise models.
 POSITIVE = ("good", "great", "excellent", "wonderful", "fine", "brilliant", "lovely")
 NEGATIVE = ("bad", "terrible", "awful", "poor", "boring", "dull", "weak")
 INTENSIFIERS = ("very", "really", "truly", "extremely")
@@ -70,7 +72,9 @@ FAR = (  # three or more words between the negator and the adjective
 HELD_OUT = ("never-found", "i never found the N M A")  # distant negation in a shape training never shows
 BUT = ("but", ", but")
 
-PHENOMENA = ("plain", "negation", "distant negation", "intensifier", "downtoner", "contrast", "filler")
+PHENOMENA = ("plain", "negation", "distant negation", "intensifier", "downtoner", "contrast", "filler",
+             "verdict early")
+LONG_TAIL = (3, 4)  # neutral sentences after the opinion of a "verdict early" review
 SPLITS = ("train", "test", "held-out")
 MAX_CHARS = 400  # a review a learner types; longer text is refused before it is tokenised
 MAX_TOKENS = 60
@@ -101,6 +105,7 @@ class SentimentTask:
     p_modifier: float = 0.35  # an intensifier or a downtoner before the adjective
     p_filler: float = 0.4  # neutral sentences before and/or after the opinion
     p_unknown_noun: float = 0.05  # the noun is <unk> (an unknown title), so <unk> means "neutral" to a model
+    p_long: float = 0.2  # the opinion first, then LONG_TAIL neutral sentences ("verdict early"; 0: none)
 
     name = "sentiment"
     output = "last"  # one answer per review, read after its last word
@@ -166,7 +171,11 @@ class SentimentTask:
             words = first + rng.choice(BUT).split() + words
             tags |= first_tags | {"contrast"}
             template = f"{first_name}+but+{template}"
-        if rng.random() < self.p_filler:
+        if self.p_long > 0 and rng.random() < self.p_long:  # (p_long 0 draws nothing: the reviews of before)
+            tail = [w for _ in range(rng.randint(*LONG_TAIL)) for w in rng.choice(FILLER).split()]
+            words = words + ["."] + tail
+            tags |= {"filler", "verdict early"}
+        elif rng.random() < self.p_filler:
             before, after = rng.choice([(1, 0), (0, 1), (1, 1), (2, 0)])
             pre = [w for _ in range(before) for w in rng.choice(FILLER).split()]
             post = [w for _ in range(after) for w in rng.choice(FILLER).split()]
@@ -231,8 +240,11 @@ def shown_tokens(tokens: list[str], vocab: Vocab) -> list[str]:
     return [t if t in vocab else f"{shorten(t, 10)}→{UNK}" for t in tokens]
 
 
-def phenomenon_mask(reviews: list[Review], phenomenon: str) -> list[bool]:
-    return [phenomenon in r.tags for r in reviews]
+def mistakes(reviews: list[Review], probs, phenomenon: str | None = None) -> list[tuple[Review, "np.ndarray"]]:
+    """(review, p(class)) for every review whose most probable class is wrong, with `phenomenon` among
+    its tags (any review when None); probs (N, C) as `predict` returns them."""
+    return [(r, p) for r, p in zip(reviews, probs)
+            if int(p.argmax()) != r.label and (phenomenon is None or phenomenon in r.tags)]
 
 
 # -- scoring a model on reviews (any model with the forward contract) -----------------------------------
