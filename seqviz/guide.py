@@ -51,6 +51,50 @@ PLANS: dict[str, list[Step]] = {
         Step(10, "translation", "Wrap-up: students open the link on their laptops, change the sentence, and each "
              "brings one heatmap (PNG or SVG from the figure's toolbar) that surprised them.", {}),
     ],
+    "Word embeddings": [
+        Step(8, "word2vec", "Where a word's meaning comes from: the words around it. Widen the window and count "
+             "the (centre, context) pairs; ask how many a window of 3 makes from one sentence.", {"w2v_window": "3"}),
+        Step(7, "word2vec", "Negative sampling: σ(v·u) for the true context word against k drawn words. Ask what "
+             "the loss wants for each, then train skip-gram live and watch the word map move.", {"w2v_k": "5"}),
+        Step(10, "glove", "GloVe counts first: read the co-occurrence matrix and the weight f(x). Ask why pairs "
+             "that never co-occur teach GloVe nothing here, then show it on the matrix.", {"glove_window": "5"}),
+        Step(15, "explorer", "The map of words: neighbours of queen, then the analogy king - man + woman. Predict "
+             "the answer, reveal it, and compare CBOW, skip-gram and GloVe side by side.",
+             {"explorer_word": "queen", "explorer_x": "king"}),
+        Step(10, "vectors", "Bring your own: load a small vector file (or the one a student trained), see what was "
+             "read and rejected, and open it in the explorer. Close with: what would a bigger corpus change?", {}),
+    ],
+    "Sentiment": [
+        Step(10, "sentiment", "A review with negation: every model's verdict. Ask the class to vote which model "
+             "gets it wrong before revealing; the bag of embeddings cannot see word order.",
+             {"sentiment_text": "the plot was not bad at all"}),
+        Step(10, "sentiment", "Contrast: the verdict after each word. Where does the LSTM change its mind, and why "
+             "does the bag not?", {"sentiment_text": "the music was great but the ending was very dull"}),
+        Step(15, "sentiment", "Which words decided? Read the integrated-gradients row for a negated review, then "
+             "swap two clauses and predict the new colours.", {"sentiment_text": "i never found the story boring"}),
+        Step(15, "sentiment", "Accuracy per phenomenon and the mistakes table; then each student trains a model "
+             "and checks it against the held-out template. Close with: what do gates buy here?", {}),
+    ],
+    "Speech": [
+        Step(10, "speech", "Listen, then look: play an utterance and read its log-mel spectrogram. Ask where the "
+             "words begin; the gaps are silence.", {}),
+        Step(15, "speech", "The speller's attention walks across the spectrogram: step one character at a time "
+             "and ask where it will listen next before moving the slider.", {"sp_step": "3"}),
+        Step(10, "speech", "Greedy against beam search: when does a wider beam change the transcript?",
+             {"sp_beam": "3"}),
+        Step(15, "speech", "Alignment across training: from a blur to a diagonal. Then fine-tune live and compare "
+             "the character error rate on new voices and a new speed.", {}),
+    ],
+    "Transformers": [
+        Step(10, "transformer", "Every head of the encoder on one sentence: which head follows the word before, "
+             "which the verb? Predict, then reveal.", {"transformer_text": "the old small girls do not like them"}),
+        Step(10, "transformer", "The causal mask and cross-attention beside the GRU's alignment; switch heads off "
+             "and watch the translation break.", {"transformer_text": "the flowers find the new bird"}),
+        Step(15, "gpt", "A tiny GPT: the next character's top 10 beside a bigram's. Lower the temperature and ask "
+             "what greedy decoding will write.", {"gpt_temp": "0.5"}),
+        Step(15, "gpt", "top-p and seeded generation one character at a time with its attention; each student "
+             "trains their own on pasted text and compares perplexity with the bigram.", {"gpt_topp": "0.9"}),
+    ],
 }
 
 

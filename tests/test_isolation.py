@@ -2,7 +2,8 @@
 
 A classroom server runs every student's session in one process, so the shipped models (held once, in
 st.cache_resource) are shared by all of them. For every page with a training button (found in the
-page sources listed in app.py, so new lessons are covered without editing this file), two AppTest
+sources of the registry's pages and the seqviz.ui modules they call, so new lessons are covered without editing
+this file), two AppTest
 sessions run side by side in this process, exactly as two browser tabs share a server:
 
 - session B opens the page and records everything it shows (every element's protobuf, widgets
@@ -17,6 +18,7 @@ sessions run side by side in this process, exactly as two browser tabs share a s
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import math
 import re
@@ -36,9 +38,27 @@ from test_fuzz import _send_raw  # option widgets set by label, as the browser d
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
 TRAIN_LABEL = re.compile(r"^Train\b")
-# a page trains when its source has a button labelled "Train ..." (f-string or plain)
-TRAINING_PAGES = [p for p in all_pages()
-                  if re.search(r"button\(\s*f?[\"']Train\b", (ROOT / p.path).read_text(encoding="utf-8"))]
+TRAIN_CALL = re.compile(r"train_your_own\(|button\(\s*f?[\"']Train\b")
+
+
+def _trains(page_source: str) -> bool:
+    """A page trains when it calls the shared train-your-own block or has a button labelled "Train ..." (f-string or
+    plain), itself or through a function of a seqviz.ui module it imports (`from seqviz.ui import x as y; y.f(...)`)."""
+    if TRAIN_CALL.search(page_source):
+        return True
+    for module, alias in re.findall(r"from seqviz\.ui import (\w+)(?: as (\w+))?", page_source):
+        path = ROOT / "seqviz" / "ui" / f"{module}.py"
+        if not path.is_file():
+            continue
+        source = path.read_text(encoding="utf-8")
+        for fn in ast.parse(source).body:
+            if (isinstance(fn, ast.FunctionDef) and TRAIN_CALL.search(ast.get_source_segment(source, fn) or "")
+                    and f"{alias or module}.{fn.name}(" in page_source):
+                return True
+    return False
+
+
+TRAINING_PAGES = [p for p in all_pages() if _trains((ROOT / p.path).read_text(encoding="utf-8"))]
 
 
 def open_page(path: str) -> AppTest:

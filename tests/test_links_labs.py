@@ -6,9 +6,8 @@ copied, and a fresh session opened from it must show every moved widget with its
 
 from __future__ import annotations
 
-import ast
-
 import pytest
+from conftest import page_bound_widgets
 from test_classroom import LESSONS, link_of, query_of
 from test_pages import ROOT, assert_clean, open_page
 
@@ -17,23 +16,16 @@ from seqviz.ui import all_pages
 KINDS = {"slider": "slider", "toggle": "toggle", "number_input": "number_input"}  # streamlit call -> AppTest kind
 
 
-def bound(path: str) -> list[tuple[str, str]]:
-    """(AppTest kind, key) of every widget in the page bound to the URL, of the kinds moved here."""
-    found = []
-    for n in ast.walk(ast.parse((ROOT / path).read_text())):
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in KINDS:
-            kw = {k.arg: k.value for k in n.keywords}
-            if (isinstance(kw.get("bind"), ast.Constant) and kw["bind"].value == "query-params"
-                    and isinstance(kw.get("key"), ast.Constant)):
-                found.append((KINDS[n.func.attr], kw["key"].value))
-    return found
+def bound(page) -> list[tuple[str, str]]:
+    """(AppTest kind, key) of every widget of the page bound to the URL, of the kinds moved here."""
+    return [(KINDS[call], key) for call, key in page_bound_widgets(page) if call in KINDS]
 
 
 # Not here, and why: the checkpoint explorer's numbers (layer, head) exist only once a model is open;
 # the speech page's sidebar comes back empty under AppTest (in a browser its Classroom box and link
 # are there: build/screenshots/speech.png), so its link cannot be read this way. Both: next planner.
 NOT_HERE = {"checkpoints", "speech"}
-LABS = [p for p in all_pages() if p.path not in LESSONS.values() and bound(p.path) and p.url_path not in NOT_HERE]
+LABS = [p for p in all_pages() if p.path not in LESSONS.values() and bound(p) and p.url_path not in NOT_HERE]
 
 
 def moved(w):
@@ -53,7 +45,7 @@ def test_every_lab_with_url_bound_numbers_is_covered():
 def test_the_link_reproduces_the_view(page):
     at = open_page(page.path)
     changed = {}
-    for kind, key in bound(page.path):
+    for kind, key in bound(page):
         w = next((x for x in at.get(kind) if x.key == key), None)
         if w is None or getattr(w, "disabled", False):
             continue  # not shown in the default view (a section that needs a trained model, say)

@@ -6,12 +6,12 @@ huge string, markup, emoji or the same key twice. Each case opens the page fresh
 asserts: no exception, and the page still has its title. The ids name the page, the key and the value.
 """
 
-import ast
 from pathlib import Path
 
 import pytest
 
 from seqviz.ui import all_pages
+from conftest import page_bound_widgets
 from test_pages import open_page, assert_clean
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,19 +36,7 @@ VALUES = {"text_input": TEXT, "text_area": TEXT, "slider": INTEGER, "number_inpu
 PAGES = [p for p in all_pages() if (ROOT / p.path).exists() or p.url_path != "translation"]
 
 
-def bound_widgets(path: str) -> dict[str, str]:
-    """{key: widget kind} for every widget call in a page with bind="query-params", read from its source."""
-    found = {}
-    for node in ast.walk(ast.parse((ROOT / path).read_text())):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            kw = {k.arg: k.value for k in node.keywords}
-            if isinstance(kw.get("bind"), ast.Constant) and kw["bind"].value == "query-params":
-                assert isinstance(kw.get("key"), ast.Constant), f"{path}: a bound widget without a literal key"
-                found[kw["key"].value] = node.func.attr
-    return found
-
-
-BOUND = {p.url_path: bound_widgets(p.path) for p in PAGES}
+BOUND = {p.url_path: {key: call for call, key in page_bound_widgets(p)} for p in PAGES}
 
 
 def _show(value) -> str:

@@ -15,7 +15,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -31,8 +30,6 @@ from seqviz.models.recurrent import Intervention
 from seqviz.trace import RecurrentTrace
 from seqviz.ui import classroom
 
-if TYPE_CHECKING:  # pandas (~1 s to import) only where a page builds a table: not on the cold path
-    import pandas as pd
 
 ICON = str(zoo.ASSETS / "icon.png")  # a local file: a material icon as favicon is fetched from a CDN
 
@@ -126,15 +123,17 @@ def reference_states(model, task, vocab, n: int = 150, seed: int = 7,
 
 
 # -- figures: chart, export, code --------------------------------------------------------------
-def plot(fig, name: str, data: pd.DataFrame | None = None, key: str | None = None,
-         caption: str | None = None) -> None:
+def plot(fig, name: str, data=None, key: str | None = None, caption: str | None = None) -> None:
     """A plotly figure with a caption saying what it shows (its text alternative; the figure's title
     when no caption is given), styled for presenter mode and the dark theme (see styling.py), export
     from its toolbar as PNG or SVG (the Classroom box's choice) named after the view, and the numbers
-    behind it as CSV."""
+    behind it as CSV. `data` is the table behind the figure: a DataFrame, a dict of columns, or a
+    callable returning either; the CSV is built only when the button is clicked, and the click reruns
+    nothing (a table per figure on every rerun cost a tenth of a rerun's time)."""
     from seqviz.plotting import styling
 
     fig = styling.for_view(fig, presenter=classroom.presenter_on(), dark=_dark_theme())
+    fig.layout.template = None  # the streamlit theme styles the chart; plotly's default template is 3 KiB a figure
     fmt = classroom.export_format()
     height = fig.layout.height or 450
     st.plotly_chart(fig, width="stretch", key=key, theme="streamlit", config={
@@ -147,19 +146,31 @@ def plot(fig, name: str, data: pd.DataFrame | None = None, key: str | None = Non
     if text:
         st.caption(text)
     if data is not None:
-        st.download_button(f"Download the numbers (CSV)", data.to_csv(index=False).encode(),
-                           file_name=f"seqviz-{name}.csv", mime="text/csv", key=f"csv-{key or name}",
-                           icon=":material/download:")
+        csv_button(data, name, f"csv-{key or name}")
 
 
-def altair_plot(chart, name: str, data: pd.DataFrame, key: str, caption: str) -> None:
+def csv_bytes(data) -> bytes:
+    """CSV of a table given as a DataFrame, a dict of equal-length columns, or a callable returning one."""
+    import pandas as pd
+
+    table = data() if callable(data) else data
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
+    return frame.to_csv(index=False).encode()
+
+
+def csv_button(data, name: str, key: str) -> None:
+    """"Download the numbers (CSV)": built on click from `data` (see csv_bytes); the click reruns nothing."""
+    st.download_button("Download the numbers (CSV)", lambda: csv_bytes(data), file_name=f"seqviz-{name}.csv",
+                       mime="text/csv", key=key, icon=":material/download:", on_click="ignore")
+
+
+def altair_plot(chart, name: str, data, key: str, caption: str) -> None:
     """An altair chart with its caption and the numbers as CSV. Streamlit 1.67 passes vega-embed only
     its theme, renderer and padding (no export menu), so the CSV is its export; figures meant for
     slides go through plot() (plotly) instead."""
     st.altair_chart(chart, width="stretch", key=key)
     st.caption(caption)
-    st.download_button("Download the numbers (CSV)", data.to_csv(index=False).encode(), file_name=f"seqviz-{name}.csv",
-                       mime="text/csv", key=f"csv-{key}", icon=":material/download:")
+    csv_button(data, name, f"csv-{key}")
 
 
 def _dark_theme() -> bool:

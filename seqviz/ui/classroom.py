@@ -108,6 +108,7 @@ def sidebar():
                              required=True, help="What the camera button in each figure's toolbar saves "
                              f"(PNG at {2 * EXPORT_WIDTH} px wide, or SVG for slides that scale).")
         link = st.empty()
+    st.session_state[LINK_SLOT] = link  # fragments refresh it (see fragment below); rebuilt every full run
     if presenter_on():
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     return link
@@ -162,6 +163,33 @@ def share_link(placeholder, url_path: str = "") -> None:
         st.code(view_link(url_path), language=None, wrap_lines=True)
 
 
+LINK_SLOT = "_classroom_link"  # session_state: the sidebar placeholder of the link (this run's)
+PAGE_SLOT = "_classroom_page"  # session_state: the url path of the page being shown
+
+
+def refresh_link() -> None:
+    """Rewrite the link after a fragment rerun (a full run rewrites it anyway, after the page)."""
+    slot = st.session_state.get(LINK_SLOT)
+    if slot is not None:
+        share_link(slot, st.session_state.get(PAGE_SLOT, ""))
+
+
+def fragment(func):
+    """`st.fragment` for a figure and its own controls (a widget inside reruns only this part, #15), which
+    also keeps the Classroom box's link to the view current: streamlit reruns nothing else, so the link,
+    written after the page ran, would otherwise keep the values from before."""
+    import functools
+
+    @st.fragment
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        out = func(*args, **kwargs)
+        refresh_link()
+        return out
+
+    return run
+
+
 class ClassroomPage:
     """The page st.navigation chose, run with the Classroom box: the link is built after the page's
     widgets exist. Every other attribute is the StreamlitPage's."""
@@ -175,6 +203,7 @@ class ClassroomPage:
     def run(self) -> None:
         from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
+        st.session_state[PAGE_SLOT] = self._page.url_path
         try:
             self._page.run()
         except StopException:  # st.stop() on the page (say, after a bad input): the link is still shown
