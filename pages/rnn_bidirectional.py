@@ -1,20 +1,18 @@
 """Bidirectional RNN lesson: a task that needs the future, solved only by also reading backwards.
 
-Library calls: ui.shipped_checkpoint / ui.shipped_trace (cached, shared), ui.session_models (a
-learner's FutureTask model from another page of the lab, traced with RecurrentNet.trace),
-FutureTask.check_text / tags, plotting.bidirectional: reading_diagram / direction_heatmaps /
-concat_heatmap / readout_split + readout_split_figure / comparison_figure / states_table /
-comparison_table.
+Library calls: ui.shipped / ui.trace (cached, shared), seqviz.ui.recurrent (learner_models: a learner's
+future-task model from the store, learner_trace), labs.recurrent.task_of, FutureTask.check_text / tags,
+plotting.bidirectional: reading_diagram / direction_heatmaps / concat_heatmap / head_weights + readout_split
++ readout_split_figure / comparison_figure / positions_right.
 """
 
-import numpy as np
 import streamlit as st
 
-from seqviz import ui
+from seqviz import labs, ui
 from seqviz.models.recurrent import RecurrentNet
 from seqviz.plotting import bidirectional as bp
 from seqviz.plotting import token_label
-from seqviz.tasks import FutureTask
+from seqviz.ui import recurrent as rui
 from seqviz.ui.classroom import explain, predict_then_reveal
 
 BI = "future-bilstm"
@@ -31,7 +29,7 @@ explain(
     "forward cell from the first letter to the last, and a backward cell from the last to the first. "
     "At every position the read-out sees both states side by side, so it knows the past *and* the future."
 )
-ckpt = ui.shipped_checkpoint(BI)
+ckpt = ui.shipped(BI)
 if ckpt is None:
     st.stop()
 task, vocab = ckpt.task, ckpt.vocab
@@ -53,7 +51,7 @@ st.subheader("Held-out accuracy of the shipped models")
 cols, one_way_acc = st.columns(1 + len(ONE_WAY)), []
 for col, (name, label) in zip(cols, [(BI, "Bidirectional LSTM"),
                                      *((ONE_WAY[k], f"{v}, one direction") for k, v in ONE_WAY_NAMES.items())]):
-    shipped = ui.shipped_checkpoint(name)
+    shipped = ui.shipped(name)
     if shipped is not None:
         acc = shipped.meta["metrics"]["step_accuracy"]
         one_way_acc += [acc] if name != BI else []
@@ -64,7 +62,7 @@ if one_way_acc:
                f"guess from how far into the text it is, which is right about {max(one_way_acc):.0%} of the time.")
 
 # -- which text, which comparison --------------------------------------------------------------------
-mine = {f"{MINE}{label}": m for label, m in ui.session_models().items() if isinstance(m.task, FutureTask)}
+mine = {f"{MINE}{label}": m for label, m in rui.learner_models(task="future").items()}
 options = list(ONE_WAY) + list(mine)
 left, right = st.columns([3, 1])
 text = left.text_input("Text for the models to read (letters a-e, with an x somewhere or not)", DEFAULT_TEXT,
@@ -77,21 +75,19 @@ if check.error:
     st.error(check.error)
     st.stop()
 tokens = check.tokens
-trace = ui.shipped_trace(BI, text)
+trace = ui.trace(BI, text)
 T = len(tokens)
 truth = task.tags(text)
 m = mine.get(other)
-if m is not None and m.task.check_text(text, m.task.vocab()).error:  # trained on other letters
+if m is not None and (own_task := labs.recurrent.task_of(m.meta)).check_text(text, own_task.vocab()).error:
     st.warning(f"Your model {other.removeprefix(MINE)!r} was trained on other letters; showing the LSTM instead.")
     m, other = None, "lstm"
 if m is not None:  # a model the learner trained on another page of the lab
-    other_trace = m.run.model.trace(m.task.vocab().encode(tokens), tokens, m.task.class_names)
-    other_name = other.removeprefix(MINE)
+    other_trace, other_name = rui.learner_trace(m, text), other.removeprefix(MINE)
 else:
-    other_trace, other_name = ui.shipped_trace(ONE_WAY[other], text), f"{ONE_WAY_NAMES[other]}, one direction"
+    other_trace, other_name = ui.trace(ONE_WAY[other], text), f"{ONE_WAY_NAMES[other]}, one direction"
 
-if st.session_state.get("bi_t", 1) > T:  # a shorter text must not leave the step slider out of range
-    st.session_state["bi_t"] = T
+ui.clamp_state("bi_t", T)
 t = st.slider("Step t", 1, T, 1, key="bi_t", bind="query-params") if T > 1 else 1
 tok = token_label(tokens[t - 1])
 st.markdown(
@@ -104,8 +100,8 @@ ui.plot(bp.reading_diagram(tokens, t), "bidirectional-reading", key="reading",
                 "box and the box, the backward cell everything to its right and the box.")
 
 st.header("1. Two cells, two directions")
-states = bp.states_table(trace)
-ui.plot(bp.direction_heatmaps(trace, t), "bidirectional-directions", states, key="directions",
+fig, table = bp.direction_heatmaps(trace, t)
+ui.plot(fig, "bidirectional-directions", table, key="directions",
         caption="The forward states h→ (top) and the backward states h← (bottom): each column is a state after the cell "
                 "has read the character under it, red positive, blue negative, on tanh's fixed range [-1, 1]. The "
                 "backward cell's states are drawn in time order too, although it computed the last column first.")
@@ -116,11 +112,11 @@ explain(
 )
 
 st.header("2. What the read-out sees: the concatenation")
-ui.plot(bp.concat_heatmap(trace, t), "bidirectional-concat", states, key="concat",
+fig, table = bp.concat_heatmap(trace, t)
+ui.plot(fig, "bidirectional-concat", table, key="concat",
         caption=f"The two states stacked at every position: rows 0-{H - 1} are h→, rows {H}-{2 * H - 1} are h←. "
                 "Nothing mixes them before the read-out.")
-W_hy, b_y = (p.detach().numpy() for p in (ckpt.model.head.weight, ckpt.model.head.bias))
-split = bp.readout_split(trace.output, W_hy, b_y)
+split = bp.readout_split(trace.output, *bp.head_weights(ckpt.model))
 st.markdown(
     f"$W_{{hy}}$ acts on each half separately, so the score for **{task.class_names[1]}** "
     "(its logit minus the other's) is a sum of three parts: one from h→, one from h←, and the bias. "
@@ -137,18 +133,18 @@ predict_then_reveal(
     lambda: st.markdown(f"At $t = 1$: {first['h→ (forward)']:+.2f} from h→, {first['h← (backward)']:+.2f} from h← "
                         f"(bias {float(split['bias'][0]):+.2f}). h→ has read one letter; h← has read the whole text, so it "
                         "already knows whether an x is ahead."))
-split_df = states[["t", "character"]].assign(**{k: v for k, v in split.items()})
-ui.plot(bp.readout_split_figure(split, tokens, t, task.class_names[1]), "bidirectional-readout", split_df,
+fig, table = bp.readout_split_figure(split, tokens, t, task.class_names[1])
+ui.plot(fig, "bidirectional-readout", table,
         caption=f"The score for {task.class_names[1]} at every step, split into the part from h→, the part from h← "
                 "and the bias; diamonds: the total score (above 0 the model says yes).",
         key="readout")
 v = {k: float(a[t - 1]) for k, a in split.items()}
 st.markdown(f"At $t = {t}$: {v['forward']:+.2f} from h→, {v['backward']:+.2f} from h←, {v['bias']:+.2f} "
-            f"bias, score {v['score']:+.2f}, so $p = {1 / (1 + np.exp(-v['score'])):.3f}$.")
+            f"bias, score {v['score']:+.2f}, so $p = {v['p']:.3f}$.")
 
 st.header("3. Both directions against one")
 models = {"bidirectional LSTM": trace, other_name: other_trace}
-right_counts = {name: int((tr.probs.argmax(axis=1) == np.asarray(truth)).sum()) for name, tr in models.items()}
+right_counts = bp.positions_right(models, truth)
 both_names = list(models)
 winner = ("both the same" if right_counts[both_names[0]] == right_counts[both_names[1]]
           else max(right_counts, key=right_counts.get))
@@ -156,13 +152,12 @@ predict_then_reveal(
     "bidirectional_q_right", "On this text, which model tags more positions right?", [*both_names, "both the same"],
     winner, lambda: st.markdown(", ".join(f"{name}: **{k} / {T}**" for name, k in right_counts.items())
                                 + " positions right (the metrics below the figure)."))
-ui.plot(bp.comparison_figure(models, tokens, truth, t), "bidirectional-compare",
-        bp.comparison_table(models, tokens, truth), key="compare",
+fig, table = bp.comparison_figure(models, tokens, truth, t)
+ui.plot(fig, "bidirectional-compare", table, key="compare",
         caption="The probability each model gives to \"x ahead\" after every letter. Open squares: the true tag "
                 "(1 = an x is still to come). The shaded band is where a model says yes.")
 c1, c2 = st.columns(2)
-for col, (name, tr) in zip((c1, c2), models.items()):
-    right_steps = int((tr.probs.argmax(axis=1) == np.asarray(truth)).sum())
+for col, (name, right_steps) in zip((c1, c2), right_counts.items()):
     col.metric(f"{name}: positions right", f"{right_steps} / {T}")
 explain(
     f"The one-directional model's guess drifts down as the text goes on (fewer letters left, so less "

@@ -1,23 +1,25 @@
 """Train and compare: RNN, LSTM and GRU trained side by side on the recall task, and accuracy against lag.
 
-Library calls: compare.Settings / Comparison.start / Comparison.train (every model on the same
-batches, seqviz.training.TrainingRun underneath) / loss_frame / eval_frame / estimate_seconds,
-compare.load_shipped_sweep / run_sweep / sweep_frame / solved_up_to, plotting.compare.loss_curves_figure /
-accuracy_curves_figure / lag_sweep_figure, ui.plot / ui.show_code / ui.session_models /
-ui.register_session_model (the learner's models, session-local, shown by the gates page).
+Library calls: compare.Settings / mismatch / chunk_seconds / memory_kept / estimate_seconds / accuracy_at /
+solved_up_to, seqviz.ui.recurrent (comparison,
+train_side_by_side: Comparison.train through the training queue, every model put in the store as a
+LearnerModel of lab "recurrent"; forget_comparison; run_live_sweep: compare.run_sweep), ui.shipped
+("recall-lag-sweep", a compare.Sweep), plotting.compare (loss_curves_figure, accuracy_curves_figure,
+lag_sweep_figure), plotting.tex_number, ui.plot / ui.show_code.
 """
 
 import math
 import random
 
-import pandas as pd
 import streamlit as st
 
 from seqviz import compare, ui
 from seqviz.compare import (ARCHS, CHANCE, GATE_BIAS, HIDDEN_RANGE, LABELS, LAG_RANGE, LAYERS_RANGE, SEED_RANGE,
-                            Comparison, Settings, SharedBatches, SweepError, build_model)
+                            Comparison, Settings, SharedBatches, build_model)
 from seqviz.plotting import compare as figures
+from seqviz.plotting import tex_number
 from seqviz.tasks import RecallTask
+from seqviz.ui import recurrent as rui
 from seqviz.ui.classroom import explain, predict_then_reveal
 
 TIME_LIMIT_S = 60  # a chunk or a live sweep the estimate puts above this is refused
@@ -67,18 +69,8 @@ seed = c6.number_input("Seed", SEED_RANGE[0], SEED_RANGE[1], 0, key="cmp_seed", 
                        help=f"Initial weights and training texts: {SEED_RANGE[0]} to {SEED_RANGE[1]:,}.")
 n_steps = c7.number_input("Steps per click", 10, 500, 200, step=10, key="cmp_chunk", help="10 to 500.")
 gate_on = st.checkbox(f"Remember by default: start the LSTM forget gate and the GRU update gate at σ({GATE_BIAS:g}) ≈ "
-                      f"{1 / (1 + math.exp(-GATE_BIAS)):.2f}", value=True, key="cmp_gate", bind="query-params")
-
-
-def tex_number(x: float) -> str:
-    """0.23 or 9.3 \\times 10^{-10}: LaTeX for a number that may be tiny."""
-    if x >= 1e-3:
-        return f"{x:.2g}"
-    exponent = math.floor(math.log10(x))
-    return f"{x / 10 ** exponent:.1f} \\times 10^{{{exponent}}}"
-
-
-keep_default, keep_bias = 0.5 ** lag, (1 / (1 + math.exp(-GATE_BIAS))) ** lag
+                      f"{compare.memory_kept(1, GATE_BIAS):.2f}", value=True, key="cmp_gate", bind="query-params")
+keep_default, keep_bias = compare.memory_kept(lag, 0.0), compare.memory_kept(lag, GATE_BIAS)
 explain(
     f"PyTorch starts every bias near 0, so at first $f_t \\approx \\sigma(0) = 0.5$: after a lag of {lag} a "
     f"memory, and the gradient flowing back to it, is scaled by about $0.5^{{{lag}}} \\approx {tex_number(keep_default)}$, "
@@ -104,82 +96,43 @@ st.markdown(
 )
 if not archs:
     st.info("Choose at least one architecture in section 1 to train.")
-comp: Comparison | None = st.session_state.get("cmp_run")
-mismatch = []
-if comp is not None:
-    mismatch = comp.settings.differences(settings) + (["architectures"] if comp.archs != [a for a in ARCHS if a in archs] else [])
-    if mismatch:
-        st.warning(f"These models were trained with {', '.join(LABELS[a] for a in comp.archs)} at lag "
-                   f"{comp.settings.lag} ({compare.describe(comp.settings)}); you have since changed the "
-                   f"{' and '.join(mismatch)}. Press Start over to train new models with the new settings.")
-if comp is not None and comp.step and not mismatch:
-    estimate = sum(comp.ms_per_step(a) for a in comp.archs) * int(n_steps) / 1000
-else:
-    estimate = compare.estimate_seconds(archs, [settings.lag], int(n_steps), settings.hidden_size, settings.num_layers)
+comp = rui.comparison()
+mismatch = compare.mismatch(comp, archs, settings)
+if mismatch:
+    st.warning(f"These models were trained with {', '.join(LABELS[a] for a in comp.archs)} at lag "
+               f"{comp.settings.lag} ({compare.describe(comp.settings)}); you have since changed the "
+               f"{' and '.join(mismatch)}. Press Start over to train new models with the new settings.")
+estimate = compare.chunk_seconds(comp, archs, settings, int(n_steps))
 too_long = estimate > TIME_LIMIT_S
 b1, b2, b3 = st.columns([1, 1, 2], vertical_alignment="center")
 train_clicked = b1.button(f"Train {n_steps} more steps", type="primary", icon=":material/play_arrow:",
                           key="cmp_train", disabled=not archs or bool(mismatch) or too_long)
-start_over = b2.button("Start over", icon=":material/restart_alt:", key="cmp_start_over", disabled=comp is None)
-if too_long:
-    b3.caption(f"That would take about {estimate:.0f} s; the limit is {TIME_LIMIT_S} s. Choose fewer steps per "
-               "click, a shorter lag or a smaller model.")
-else:
-    b3.caption(f"About {estimate:.0f} s on this server.")
-
-if start_over:
-    models = ui.session_models()
-    for arch in comp.archs:  # forget them on the other pages too
-        label = comp.label(arch)
-        if label in models and models[label].run is comp.runs[arch]:
-            del models[label]
-    st.session_state.pop("cmp_run", None)
+if b2.button("Start over", icon=":material/restart_alt:", key="cmp_start_over", disabled=comp is None):
+    rui.forget_comparison()  # its models leave the store, and so the other pages, too
     st.rerun()
-
-
-def register(comp: Comparison) -> None:
-    for arch, run in comp.runs.items():
-        ui.register_session_model(ui.SessionModel(label=comp.label(arch), run=run, task=comp.task))
-
-
-progress_slot = st.empty()
+b3.caption(f"That would take about {estimate:.0f} s; the limit is {TIME_LIMIT_S} s. Choose fewer steps per click, "
+           "a shorter lag or a smaller model." if too_long else f"About {estimate:.0f} s on this server.")
 left, right = st.columns(2)
 loss_slot, acc_slot = left.empty(), right.empty()
 if train_clicked:
-    if comp is None:
-        comp = Comparison.start(archs, settings)
-        st.session_state["cmp_run"] = comp  # stored before training: an interrupted chunk keeps its steps
-    register(comp)
-    n = int(n_steps)
-    refresh = 25 if n <= 250 else 50
-    bar = progress_slot.progress(0.0, text=f"Training {n} steps...")
-    for event in comp.train(n, eval_every=refresh):
-        if event.evaluated:
-            accs = ", ".join(f"{LABELS[a]} {comp.evals[a][-1]['accuracy']:.0%}" for a in comp.archs)
-            bar.progress(min(max(event.done / n, 0.0), 1.0), text=f"Step {event.step:,}: held-out accuracy {accs}")
-            loss_slot.plotly_chart(figures.loss_curves_figure(compare.loss_frame(comp)), width="stretch")
-            acc_slot.plotly_chart(figures.accuracy_curves_figure(compare.eval_frame(comp)), width="stretch")
-    register(comp)
-    st.rerun()
+    rui.train_side_by_side(archs, settings, int(n_steps), loss_slot, acc_slot)
 
 if comp is None:
     st.info("No models yet in this session: press Train to build them from the seed and start training. "
             "They live in this browser session only.")
 else:
-    register(comp)  # also after an interrupted chunk
-    loss_df, eval_df = compare.loss_frame(comp), compare.eval_frame(comp)
     with loss_slot.container():
-        ui.plot(figures.loss_curves_figure(loss_df), "compare-loss", loss_df, key="loss",
+        fig, table = figures.loss_curves_figure(comp)
+        ui.plot(fig, "compare-loss", table, key="loss",
                 caption="Training loss of each model against the step (nats): bold the mean of the last 20 batches, "
                         "faint each batch.")
     with acc_slot.container():
-        ui.plot(figures.accuracy_curves_figure(eval_df), "compare-accuracy", eval_df, key="accuracy",
+        fig, table = figures.accuracy_curves_figure(comp)
+        ui.plot(fig, "compare-accuracy", table, key="accuracy",
                 caption="Accuracy of each model on the held-out texts against the step, measured every 25-50 steps. "
                         "Dashed grey: guessing.")
-    cols = st.columns(len(comp.archs))
-    for col, arch in zip(cols, comp.archs):
-        last = comp.evals[arch][-1]
-        ms = comp.ms_per_step(arch)
+    for col, arch in zip(st.columns(len(comp.archs)), comp.archs):
+        last, ms = comp.evals[arch][-1], comp.ms_per_step(arch)
         col.metric(f"{LABELS[arch]}: held-out accuracy", f"{last['accuracy']:.1%}",
                    delta=f"{last['accuracy'] - CHANCE:+.1%} vs chance", delta_color="off")
         col.caption(f"After {last['step']:,} steps" + (f"; {ms:.1f} ms per step on this server." if ms else "."))
@@ -189,42 +142,34 @@ else:
 
 # -- 3. accuracy against lag ----------------------------------------------------------------------------
 st.header("3. Accuracy against lag")
-try:
-    shipped = compare.load_shipped_sweep()
-except SweepError as err:
-    st.warning(f"{err} The live sweep below still works.")
-    shipped = None
+shipped = ui.shipped(compare.SWEEP_NAME)  # None after one sentence: the live sweep below still works
 live: list = st.session_state.setdefault("cmp_sweeps", [])
-frames = ([compare.sweep_frame(shipped, "shipped")] if shipped else []) + [
-    compare.sweep_frame(s, f"yours {k}") for k, s in enumerate(live, start=1)]
-frames = [f for f in frames if len(f)]
 if shipped:
-    rnn_lags = sorted({p.lag for p in shipped.points if p.arch == "rnn"})
     rnn_reach = compare.solved_up_to(shipped, "rnn")
     predict_then_reveal(
         "compare_q_rnn", f"After {shipped.steps:,} steps, up to which lag does the vanilla RNN reach 99% held-out accuracy?",
-        [f"lag {g}" for g in rnn_lags] + ["none"], f"lag {rnn_reach}" if rnn_reach else "none",
+        [f"lag {g}" for g in sorted({p.lag for p in shipped.points if p.arch == "rnn"})] + ["none"],
+        f"lag {rnn_reach}" if rnn_reach else "none",
         lambda: st.markdown("The vanilla RNN in the shipped sweep: " + ", ".join(
             f"lag {p.lag} **{p.accuracy:.0%}**" for p in sorted(shipped.points, key=lambda p: p.lag) if p.arch == "rnn")
             + f" (chance {CHANCE:.1%})."))
     top_lag = max(p.lag for p in shipped.points)
-    at_top = {LABELS[p.arch]: p.accuracy for p in shipped.points if p.lag == top_lag}
+    at_top = compare.accuracy_at(shipped, top_lag)
     predict_then_reveal(
         "compare_q_longest", f"At the longest lag of the sweep, {top_lag}, which architecture remembers best?",
         list(at_top), max(at_top, key=at_top.get),
         lambda: st.markdown(f"Held-out accuracy at lag {top_lag}: " + ", ".join(
             f"{name} **{acc:.1%}**" for name, acc in at_top.items()) + "."))
-if shipped:
-    reach = {a: compare.solved_up_to(shipped, a) for a in ARCHS}
-    said = "; ".join(f"{LABELS[a]} " + (f"up to lag {reach[a]}" if reach[a] else "at no lag tried") for a in ARCHS)
+    said = "; ".join(f"{LABELS[a]} " + (f"up to lag {r}" if (r := compare.solved_up_to(shipped, a)) else "at no lag tried")
+                     for a in ARCHS)
     st.markdown(
         f"Each point is one model trained for {shipped.steps:,} steps at one lag ({compare.describe(shipped.settings)}, "
         f"batch {shipped.settings.batch_size}), all three on the same batches. In the shipped sweep, held-out accuracy "
         f"stays at 99% or more for: {said}. The shipped sweep took {shipped.seconds:.0f} s to train on one CPU thread."
     )
-if frames:
-    sweep_df = pd.concat(frames, ignore_index=True)
-    ui.plot(figures.lag_sweep_figure(sweep_df), "compare-lag-sweep", sweep_df, key="sweep",
+fig, table = figures.lag_sweep_figure(shipped, live)
+if len(table):
+    ui.plot(fig, "compare-lag-sweep", table, key="sweep",
             caption="Held-out accuracy against the lag for each architecture. Solid lines and filled markers: the "
                     "shipped sweep. Dotted lines and open markers: your live runs, in the same colours. Hover a point "
                     "for its settings. Dashed grey: guessing.")
@@ -234,39 +179,8 @@ if frames:
 
 st.subheader("Run part of the sweep yourself")
 explain("A live sweep trains the architectures and settings chosen in section 1 (lag aside) at each lag you "
-            "pick, side by side on the same batches. Untick *remember by default* to see what the gate-bias "
-            "initialisation buys the LSTM and the GRU.")
-s1, s2 = st.columns([2, 1])
-sweep_lags = s1.multiselect("Lags", SWEEP_LAGS, default=[10, 30], key="cmp_sweep_lags")
-sweep_steps = s2.select_slider("Steps per model", SWEEP_STEPS, 300, key="cmp_sweep_steps")
-sweep_estimate = compare.estimate_seconds(archs, sweep_lags, int(sweep_steps), settings.hidden_size, settings.num_layers)
-sweep_too_long = sweep_estimate > TIME_LIMIT_S
-r1, r2, r3 = st.columns([1, 1, 2], vertical_alignment="center")
-sweep_clicked = r1.button("Run this sweep", icon=":material/play_arrow:", key="cmp_sweep_run", disabled=not archs or not sweep_lags or sweep_too_long)
-if r2.button("Clear my points", icon=":material/delete:", key="cmp_sweep_clear", disabled=not live):
-    live.clear()
-    st.rerun()
-if not archs or not sweep_lags:
-    r3.caption("Pick at least one architecture (section 1) and one lag.")
-elif sweep_too_long:
-    r3.caption(f"That would take about {sweep_estimate:.0f} s; the limit is {TIME_LIMIT_S} s. Pick fewer lags, "
-               "fewer steps, or a smaller model.")
-else:
-    r3.caption(f"About {sweep_estimate:.0f} s on this server.")
-if sweep_clicked:
-    base = compare.Sweep(settings, int(sweep_steps), ())
-    live.append(base)
-    bar = st.progress(0.0, text="Training...")
-    for event in compare.run_sweep(archs, sweep_lags, int(sweep_steps), settings,
-                                   eval_every=int(sweep_steps), max_seconds=SWEEP_HARD_STOP_S):
-        if event.points:  # one lag finished: keep it at once, so an interruption loses only the lag in progress
-            live[-1] = compare.Sweep(settings, int(sweep_steps), live[-1].points + event.points)
-        if event.stopped:
-            st.session_state["cmp_sweep_stopped"] = True
-        if event.done % 50 == 0 or event.points:
-            bar.progress(event.done / event.total, text=f"Lag {event.lag}: {event.done:,} of {event.total:,} steps")
-    if not live[-1].points:
-        live.pop()
-    st.rerun()
+        "pick, side by side on the same batches. Untick *remember by default* to see what the gate-bias "
+        "initialisation buys the LSTM and the GRU.")
+rui.live_sweep_controls(archs, settings, live, SWEEP_LAGS, SWEEP_STEPS, TIME_LIMIT_S, SWEEP_HARD_STOP_S)
 if st.session_state.pop("cmp_sweep_stopped", False):
     st.info(f"The sweep stopped after {SWEEP_HARD_STOP_S} s because the server is busy; the lags it finished are drawn.")

@@ -1,46 +1,26 @@
 """LSTM and GRU lesson: gates that decide what a recurrent network keeps, on a task that needs memory.
 
-Library calls: ui.shipped_checkpoint / ui.shipped_trace (cached, shared), ui.session_models (models
-trained on the Train and compare page, traced with RecurrentNet.trace), Intervention,
-RecallTask.check_text / sample / dataset, analysis.units_above / co_active / runs /
-first_cell_states, plotting.gates.gates_grid / gates_frame / answer_bars / step_probs_figure /
-unit_lines / gate_latex / state_latex / state_before_after.
+Library calls: ui.shipped / ui.trace (cached, shared), seqviz.ui.recurrent (learner_models: LSTM and GRU
+recall models from the store, trace_of, next_example, keep_units, unit_finder: a fragment over
+analysis.units_above / texts_where_units_hold), Intervention, RecallTask.check_text, plotting.gates
+(EQUATIONS, mean_sigmoid_gates, gates_grid, answer_bars, step_probs_figure, unit_lines, gate_latex,
+state_latex, state_before_after).
 """
 
 import random
-from collections import Counter
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from seqviz import analysis, ui, zoo
-
-from seqviz import labs
+from seqviz import labs, ui
 from seqviz.models.recurrent import Intervention, gru_cell, lstm_cell
 from seqviz.plotting import gates as gp
+from seqviz.ui import recurrent as rui
 from seqviz.ui.classroom import explain, predict_then_reveal
 
 SHIPPED = {"recall-lstm": "Shipped LSTM", "recall-gru": "Shipped GRU"}
 LAG = labs.recurrent.RECIPES["recall-lstm"].task.lag
 DEFAULT_TEXT = labs.recurrent.RECIPES["recall-lstm"].task.sample(random.Random(0))
 FINDER_TEXTS, FINDER_SEED = 200, 2024
-MEMORY_GATE = {"lstm": "f", "gru": "z"}
-EQUATIONS = {
-    "lstm": r"""\begin{aligned}
-i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) && \text{input gate} \\
-f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) && \text{forget gate} \\
-g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) && \text{candidate} \\
-o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) && \text{output gate} \\
-c_t &= f_t \odot c_{t-1} + i_t \odot g_t, \qquad h_t = o_t \odot \tanh(c_t)
-\end{aligned}""",
-    "gru": r"""\begin{aligned}
-r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) && \text{reset gate} \\
-z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) && \text{update gate} \\
-n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) && \text{candidate} \\
-h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
-\end{aligned}""",
-}
 
 st.title("LSTM and GRU: gates that decide what to keep")
 explain(
@@ -53,43 +33,24 @@ explain(
 )
 
 # -- which model, which text ----------------------------------------------------------------------
-mine = {label: m for label, m in ui.session_models().items()
-        if getattr(getattr(m.run.model, "cfg", None), "cell", None) in MEMORY_GATE
-        and getattr(m.task, "name", None) == "recall"}
+mine = rui.learner_models(cells=tuple(gp.MEMORY_GATE), task="recall")
 left, mid, right = st.columns([1.3, 2.5, 1], vertical_alignment="bottom")
 choice = left.selectbox("Model", [*SHIPPED, *mine], format_func=lambda k: SHIPPED.get(k, f"Mine: {k}"),
                         key="gates_model", bind="query-params")
-if choice in SHIPPED:
-    ckpt = ui.shipped_checkpoint(choice)
-    if ckpt is None:
-        st.stop()
-    model, task, vocab = ckpt.model, ckpt.task, ckpt.vocab
-else:
-    model, task = mine[choice].run.model, mine[choice].task
-    vocab = task.vocab()
-cfg = model.cfg
-H, gate = cfg.hidden_size, MEMORY_GATE[cfg.cell]
-
-
-def draw_example(task) -> None:
-    st.session_state["gates_seed"] = seed = st.session_state.get("gates_seed", 0) + 1
-    st.session_state["gates_text"] = task.sample(random.Random(seed))
-
-
+source = choice if choice in SHIPPED else mine[choice]
+if choice in SHIPPED and (ckpt := ui.shipped(choice)) is None:
+    st.stop()
+model, task = (ckpt.model, ckpt.task) if choice in SHIPPED else (source.model, labs.recurrent.task_of(source.meta))
+vocab, cfg = task.vocab(), model.cfg
+H, gate = cfg.hidden_size, gp.MEMORY_GATE[cfg.cell]
 text = mid.text_input("Text: a symbol a-h, then digits", DEFAULT_TEXT, key="gates_text", bind="query-params")
-right.button("Random example", on_click=draw_example, args=(task,), icon=":material/casino:", width="stretch")
+right.button("Random example", on_click=rui.next_example, args=(task, "gates_text"), icon=":material/casino:",
+             width="stretch")
 if not mine:
     st.caption("Models you train with LSTM or GRU cells on the Train and compare page appear in this list too; "
                "none yet in this session.")
-st.latex(EQUATIONS[cfg.cell])
+st.latex(gp.EQUATIONS[cfg.cell])
 ui.show_code(lstm_cell if cfg.cell == "lstm" else gru_cell)
-
-
-def trace_of(text: str, iv: Intervention | None = None):
-    if choice in SHIPPED:
-        return ui.shipped_trace(choice, text, iv)
-    return model.trace(vocab.encode(list(text)), list(text), task.class_names, iv)
-
 
 check = task.check_text(text, vocab)
 trace = None
@@ -98,7 +59,7 @@ if check.error:
 else:
     if check.note:
         st.warning(check.note)
-    trace = trace_of(text)
+    trace = rui.trace_of(source, text)
     cell, tokens, truth = trace.first, trace.tokens, task.target(text)
     T = len(tokens)
     if cfg.bidirectional or cfg.num_layers > 1:
@@ -106,21 +67,20 @@ else:
                 + "; the views below show the first layer's left-to-right cell.")
 
     st.header("1. Every gate over time")
-    for key, top in (("gates_t", T), ("gates_unit", H - 1)):
-        if st.session_state.get(key, 0) > top:  # a shorter text or a smaller model must not leave them out of range
-            st.session_state[key] = top
+    ui.clamp_state("gates_t", T)
+    ui.clamp_state("gates_unit", H - 1, lo=0)
     c1, c2 = st.columns([1, 3])
     unit = c1.selectbox("Unit j", list(range(H)), key="gates_unit", bind="query-params")
     t = c2.slider("Step t", 1, T, key="gates_t", bind="query-params") if T > 1 else 1  # starts at 1
-    sigmoid_gates = [g for g in cell.gate_names if g in ("i", "f", "o", "r", "z")]
-    after_symbol = {g: float(cell.gates[g][1:].mean()) for g in sigmoid_gates}  # steps 2..T: the digits
+    after_symbol = gp.mean_sigmoid_gates(cell)  # steps 2..T: the digits
     open_gate = max(after_symbol, key=after_symbol.get)
     predict_then_reveal(
         "gates_q_open", "Over the digits after the symbol, which gate stays the most open (closest to 1) on average?",
-        [f"${g}_t$" for g in sigmoid_gates], f"${open_gate}_t$",
+        [f"${g}_t$" for g in after_symbol], f"${open_gate}_t$",
         lambda: st.markdown("Mean over steps 2 to T and all units: " + ", ".join(
             f"${g}_t$ **{v:.3f}**" for g, v in after_symbol.items()) + f". An open ${gate}_t$ keeps the old state."))
-    ui.plot(gp.gates_grid(cell, tokens, t, unit), f"gates-{cfg.cell}", gp.gates_frame(cell, tokens), key="grid",
+    fig, table = gp.gates_grid(cell, tokens, t, unit)
+    ui.plot(fig, f"gates-{cfg.cell}", table, key="grid",
             caption="Every gate and state of the first layer over time: columns are steps (the character read), rows "
                     "are units. Gates squashed by σ use the fixed [0, 1] scale; the tanh candidate and $h_t$ the fixed "
                     "[-1, 1] scale (red positive, blue negative)"
@@ -140,21 +100,19 @@ else:
                 f"$p = {p.max():.3f}$.")
     a1, a2 = st.columns([2, 3]) if trace.step_probs is not None else (st.container(), None)
     with a1:
-        ui.plot(gp.answer_bars({"p": p}, task.class_names, truth), "gates-answer",
-                pd.DataFrame({"symbol": task.class_names, "p": p}), key="answer",
+        fig, table = gp.answer_bars({"p": p}, task.class_names, truth)
+        ui.plot(fig, "gates-answer", table, key="answer",
                 caption=f"The model's probability for each symbol after the whole text; orange: the true symbol, {text[0]}.")
     if a2 is not None:
         with a2:
-            step_df = pd.DataFrame(trace.step_probs, columns=task.class_names)
-            step_df.insert(0, "character", tokens)
-            step_df.insert(0, "t", range(1, T + 1))
-            ui.plot(gp.step_probs_figure(trace, truth), "gates-answer-over-time", step_df, key="step-probs",
+            fig, table = gp.step_probs_figure(trace, truth)
+            ui.plot(fig, "gates-answer-over-time", table, key="step-probs",
                     caption="If the text ended after step t, what would the model answer? Each symbol's "
                             "probability at every step (orange: the true symbol).")
 
     st.header(f"3. Unit {unit} at step {t}, every number")
-    ui.plot(gp.unit_lines(cell, tokens, unit, t), f"gates-unit-{unit}",
-            (df := gp.gates_frame(cell, tokens))[df["unit"] == unit], key="unit",
+    fig, table = gp.unit_lines(cell, tokens, unit, t)
+    ui.plot(fig, f"gates-unit-{unit}", table, key="unit",
             caption=f"Unit {unit}: each gate and state over time as a line, step {t} marked.")
     st.markdown(f"At $t = {t}$ the model reads **{gp.token_label(tokens[t - 1])!r}**. Each gate adds four terms "
                 "for this unit and squashes the sum; the state update then mixes old and new.")
@@ -175,11 +133,9 @@ else:
                 "the state is kept perfectly, but since it starts at $h_0 = 0$ the symbol is never written either, "
                 "so forced on all units the answer falls to chance. $z_t = 0$ makes $h_t = n_t$: no direct copy of the "
                 "old state, only what passes through $W_{hn} h_{t-1}$, the way a vanilla RNN remembers.")
-for key in ("gates_force", "gates_zero"):  # a smaller model must not keep unit numbers it lacks
-    if any(u >= H for u in st.session_state.get(key, [])):
-        st.session_state[key] = [u for u in st.session_state[key] if u < H]
+rui.keep_units(("gates_force", "gates_zero"), H)
 if trace is not None:
-    forced_all = trace_of(text, Intervention(gate=gate, gate_units=tuple(range(H)), gate_value=0.0))
+    forced_all = rui.trace_of(source, text, Intervention(gate=gate, gate_units=tuple(range(H)), gate_value=0.0))
     kept = forced_all.predictions[0] == text[0]
     predict_then_reveal(
         "gates_q_force", f"Force ${gate}_t = 0$ on every unit at every step. Will the model still name the first "
@@ -199,22 +155,18 @@ if trace is None:
 elif not iv:
     st.caption("No units selected: no intervention. Pick units above, or press All units.")
 else:
-    after = trace_of(text, iv)
+    after = rui.trace_of(source, text, iv)
     m1, m2 = st.columns(2)
     m1.metric(f"p({text[0]}), the true symbol", f"{after.probs[truth]:.3f}", delta=f"{after.probs[truth] - p[truth]:+.3f} vs as trained")
     m2.metric("Answer", after.predictions[0], delta=f"as trained: {trace.predictions[0]}", delta_color="off",
               delta_arrow="off")
     both = {"as trained": p, "with the intervention": after.probs}
-    ui.plot(gp.answer_bars(both, task.class_names, truth), "gates-intervention-answer",
-            pd.DataFrame({"symbol": task.class_names, **both}), key="iv-answer",
+    fig, table = gp.answer_bars(both, task.class_names, truth)
+    ui.plot(fig, "gates-intervention-answer", table, key="iv-answer",
             caption="Each symbol's probability as trained and with the intervention; orange: the true symbol.")
     state = "c" if cfg.cell == "lstm" else "h"
-    before_s, after_s = (cell.cell, after.first.cell) if state == "c" else (cell.hidden, after.first.hidden)
-    ui.plot(gp.state_before_after(cell, after.first, tokens, state, tuple(sorted({*forced, *zeroed}))),
-            "gates-intervention-state", pd.DataFrame({
-                "t": np.repeat(np.arange(1, T + 1), H), "character": np.repeat(tokens, H), "unit": np.tile(np.arange(H), T),
-                f"{state} as trained": before_s.reshape(-1), f"{state} with the intervention": after_s.reshape(-1)}),
-            key="iv-state",
+    fig, table = gp.state_before_after(cell, after.first, tokens, state, tuple(sorted({*forced, *zeroed})))
+    ui.plot(fig, "gates-intervention-state", table, key="iv-state",
             caption=f"The {gp.STATE_INFO[state]} ${state}_t$ before and after the intervention, on one colour range; "
                     "orange ▶ marks the units you changed.")
 
@@ -224,30 +176,4 @@ if trace is not None:
     st.markdown("Pick a stretch of your text and a threshold θ. A unit is listed if its $h_t$ stays on one side "
                 "at every step of the stretch: $h_t \\ge θ$ (+) or $h_t \\le -θ$ (−). Then the model reads "
                 f"{FINDER_TEXTS} texts of the task, and the table shows where those units are all on their sides together.")
-    f1, f2 = st.columns([3, 1])
-    # keyed by the text's length: a text of another length starts from the default span, never out of range
-    start = min(11, T // 4 + 1)  # the state takes ~10 steps to settle after the symbol is read
-    span = f1.slider("Span of steps", 1, T, (start, T), key=f"gates_span_{T}") if T > 1 else (1, 1)
-    theta = f2.slider("Threshold θ", 0.05, 1.0, 0.5, 0.05, key="gates_theta")
-    units, signs = analysis.units_above(cell.hidden, span, theta)
-    if not len(units):
-        st.info(f"No unit stays beyond ±{theta:.2f} at every step from {span[0]} to {span[1]}. "
-                "Shorten the span or lower the threshold.")
-    else:
-        st.markdown(f"**{len(units)} units** from step {span[0]} to {span[1]}: "
-                    + ", ".join(f"{u} ({'+' if s > 0 else '−'})" for u, s in zip(units, signs)))
-        texts = task.dataset(FINDER_TEXTS, FINDER_SEED)
-        hidden = analysis.first_cell_states(model, np.array([vocab.encode(list(x)) for x in texts]))
-        masks = analysis.co_active(hidden, units, signs, theta)
-        rows = [{"text #": n, "first symbol": x[0], "text": x, "steps where all are on": ", ".join(
-            f"{a}-{b}" if a < b else f"{a}" for a, b in analysis.runs(m)), "how many steps": int(m.sum())}
-            for n, (x, m) in enumerate(zip(texts, masks)) if m.any()]
-        firsts = Counter(r["first symbol"] for r in rows)
-        st.markdown(f"In **{len(rows)} of {FINDER_TEXTS}** texts these units are all on their sides together somewhere"
-                    + (": those texts start with " + ", ".join(f"**{s}** ({k})" for s, k in firsts.most_common()) + "."
-                       if rows else ".")
-                    + " If nearly all start with one symbol, these units together *are* the memory of that symbol; "
-                    "raise the threshold or shorten the span and watch the list and the table change.")
-        if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, height=300)
-    ui.show_code(analysis.units_above, analysis.co_active)
+    rui.unit_finder(model, task, cell.hidden, FINDER_TEXTS, FINDER_SEED)

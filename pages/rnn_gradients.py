@@ -1,52 +1,32 @@
 """Vanishing gradients: how far back ∂L/∂h_t reaches in an RNN, an LSTM and a GRU, and why.
 
-Library calls: ui.shipped_checkpoint / ui.shipped_trace (cached, shared), RecallTask.check_text,
-RecurrentNet.grad_norms_through_time / spectral_radius, seqviz.gradients (initial_model,
-scale_recurrent, reach, rnn_jacobians, product_norms, gradients_from_jacobians, memory_path),
-plotting.gradients (gradient_curves_figure, scaled_rnn_figure, jacobian_products_figure, jacobian_heatmap).
+Library calls: ui.shipped (cached, shared), RecallTask.check_text, seqviz.ui.recurrent (gradient_curves,
+memory_paths, scaled_rnn: RecurrentNet.grad_norms_through_time / spectral_radius, G.initial_model,
+G.scale_recurrent, G.rnn_jacobians, cached by text and plain values; next_example), seqviz.gradients
+(reach, chain_rule_norms, spectral_norm, backward_products), plotting.gradients (gradient_curves_figure,
+scaled_rnn_figure, jacobian_products_figure, jacobian_heatmap, listed, kept), plotting.tex_number.
 """
 
 import random
 
-import numpy as np
 import streamlit as st
 
 from seqviz import gradients as G
-from seqviz import ui, zoo
-from seqviz import labs
-from seqviz.ui.classroom import explain, predict_then_reveal
+from seqviz import ui
 from seqviz.plotting import gradients as plots
+from seqviz.plotting import tex_number as sci
+from seqviz.plotting.gradients import kept, listed
+from seqviz.ui import recurrent as rui
+from seqviz.ui.classroom import explain, predict_then_reveal
 
-NAMES = {cell: f"recall-{cell}" for cell in G.ARCHS}
 ZEROS = "Gaps: those gradients are exactly 0, smaller than a 32-bit float can hold (about 10⁻³⁸)."
 SCALES = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0]
 
-
-def sci(x: float) -> str:
-    """A number for LaTeX: 0.123, or 1.2 × 10^{-5}."""
-    if not np.isfinite(x):
-        return r"\text{undefined}"
-    if x == 0 or 1e-2 <= abs(x) < 1e3:
-        return f"{x:.3g}"
-    m, e = f"{x:.1e}".split("e")
-    return rf"{m} \times 10^{{{int(e)}}}"
-
-
-def listed(r: dict, field: str) -> str:
-    return ", ".join(f"{name} ${sci(getattr(x, field))}$" for name, x in r.items())
-
-
-def kept(p: G.MemoryPath) -> str:
-    return (f"${p.gate}_t$ averages {p.mean:.2f}, and $\\prod_t {p.gate}_t = {sci(p.product_median)}$ for the median "
-            f"unit, ${sci(p.product_max)}$ for the unit that keeps the most")
-
-
 st.title("Vanishing gradients: how far back can the error reach?")
-ckpts = {cell: ui.shipped_checkpoint(name) for cell, name in NAMES.items()}
+ckpts = {cell: ui.shipped(f"recall-{cell}") for cell in G.ARCHS}
 if any(c is None for c in ckpts.values()):
     st.stop()
 task, vocab = ckpts["rnn"].task, ckpts["rnn"].vocab
-initial = {cell: G.initial_model(labs.recurrent.RECIPES[name]) for cell, name in NAMES.items()}
 explain(
     f"Each text starts with a symbol a-h, then {task.lag} digits follow; after the last character the model "
     "must name the first symbol. The loss $L$ is computed only there, at step $T$. Training can change how "
@@ -59,29 +39,21 @@ explain("If every factor shrinks the vector, almost nothing reaches the first sy
             "it *explodes*.")
 
 
-def new_sample():
-    st.session_state["grad_sample"] = st.session_state.get("grad_sample", 0) + 1
-    st.session_state["grad_text"] = task.sample(random.Random(st.session_state["grad_sample"]))
-
-
 left, right = st.columns([4, 1], vertical_alignment="bottom")
 text = left.text_input(f"Text: one symbol a-h, then digits (the models were trained with {task.lag})",
                        task.sample(random.Random(0)), key="grad_text", bind="query-params")
-right.button("Another example", on_click=new_sample, icon=":material/shuffle:")
+right.button("Another example", on_click=rui.next_example, args=(task, "grad_text"), icon=":material/shuffle:")
 check = task.check_text(text, vocab)
 if check.error:
     st.error(check.error)
     st.stop()
 if check.note:
     st.warning(check.note)
-tokens = check.tokens
-ids, target, T = vocab.encode(tokens), task.target(text), len(tokens)
-models = {"init": initial, "trained": {cell: c.model for cell, c in ckpts.items()}}
+tokens, T = check.tokens, len(check.tokens)
 
 # -- 1. three architectures, two stages -------------------------------------------------------------
 st.header("1. The gradient at every step")
-curves = {G.STAGES[s]: {G.ARCHS[c]: m.grad_norms_through_time(ids, target) for c, m in ms.items()}
-          for s, ms in models.items()}
+curves = rui.gradient_curves(text)
 relative = st.toggle("Divide by the gradient at the last step", key="grad_relative", bind="query-params")
 reach = {s: {name: G.reach(n) for name, n in by.items()} for s, by in curves.items()}
 init, trained = reach[G.STAGES["init"]], reach[G.STAGES["trained"]]
@@ -91,8 +63,8 @@ predict_then_reveal(
                          "with the largest share of the gradient at the end?", list(init), best_init,
     lambda: st.markdown("$\\|\\partial L/\\partial h_1\\| / \\|\\partial L/\\partial h_T\\|$ at initialisation: "
                         + listed(init, "ratio") + ". Read it off the curves below, at the left end."))
-ui.plot(plots.gradient_curves_figure(tokens, curves, relative), "gradient-norms",
-        G.curves_table(tokens, curves), key="curves",
+fig, table = plots.gradient_curves_figure(tokens, curves, relative)
+ui.plot(fig, "gradient-norms", table, key="curves",
         caption=f"The gradient norm ‖∂L/∂h_t‖ at every step for the RNN, the LSTM and the GRU, at initialisation and "
                 f"trained: each point is the length of the vector for the first layer's state after reading the "
                 f"character under it, on a log scale (10⁻⁶ is a millionth of 1). The loss is the cross-entropy for "
@@ -117,8 +89,7 @@ if any(x.zeros for r in reach.values() for x in r.values()):
     st.caption(ZEROS)
 
 st.subheader("Why the LSTM and the GRU keep the gradient")
-paths = {c: G.memory_path(c, ui.shipped_trace(NAMES[c], text).first.gates) for c in G.MEMORY_GATE}
-paths0 = {c: G.memory_path(c, initial[c].trace(ids, tokens, task.class_names).first.gates) for c in G.MEMORY_GATE}
+paths0, paths = rui.memory_paths(text).values()
 st.markdown("Both have a path along which the state is copied, scaled only by a gate:")
 st.latex(r"\text{LSTM:}\quad c_t = f_t \odot c_{t-1} + i_t \odot g_t \;\Rightarrow\; "
          r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{\text{direct}} = \operatorname{diag}(f_t)")
@@ -143,7 +114,7 @@ base = c1.segmented_control("Scale the RNN", list(G.STAGES), format_func=G.STAGE
                             key="grad_base", bind="query-params", required=True)
 factor = c2.select_slider("Factor s that multiplies W_hh", SCALES, 1.0, key="grad_scale", bind="query-params",
                           format_func=lambda s: f"{s:g}")  # also the URL's value: ?grad_scale=2
-doubled = G.reach(G.chain_rule_norms(G.rnn_jacobians(G.scale_recurrent(models[base]["rnn"], 2.0), ids, target)))
+doubled = G.reach(G.chain_rule_norms(rui.scaled_rnn(text, base, 2.0)[3]))
 doubled_verdict = "it vanishes" if doubled.per_step < 0.9 else "it explodes" if doubled.per_step > 1.1 else "it is roughly kept"
 predict_then_reveal(
     "gradients_q_double", f"Double $W_{{hh}}$ of the vanilla RNN ({G.STAGES[base]}), s = 2. What happens to the gradient on "
@@ -151,10 +122,7 @@ predict_then_reveal(
     lambda: st.markdown(f"At s = 2 each step back multiplies the gradient by **{doubled.per_step:.3f}** on average, and "
                         f"$\\|\\partial L/\\partial h_1\\| / \\|\\partial L/\\partial h_T\\| = {doubled.ratio:.2e}$. "
                         "Set the factor to 2 below to see the whole curve; tanh's slope $1 - h_t^2 \\le 1$ holds it back."))
-rnn = G.scale_recurrent(models[base]["rnn"], factor)
-norms = rnn.grad_norms_through_time(ids, target)
-rho, rho1 = rnn.spectral_radius(), models[base]["rnn"].spectral_radius()
-jac = G.rnn_jacobians(rnn, ids, target)
+norms, rho, rho1, jac = rui.scaled_rnn(text, base, float(factor))
 r = G.reach(G.chain_rule_norms(jac))  # float64: still a number where float32 autograd underflows to 0
 m1, m2, m3 = st.columns(3)
 m1.metric("Spectral radius ρ(s·W_hh)", f"{rho:.2f}", f"= {factor:g} × {rho1:.2f}", delta_color="off",
@@ -162,21 +130,20 @@ m1.metric("Spectral radius ρ(s·W_hh)", f"{rho:.2f}", f"= {factor:g} × {rho1:.
 m2.metric("‖∂L/∂h_1‖ / ‖∂L/∂h_T‖", f"{r.ratio:.2e}")
 m3.metric("Average factor per step back", f"{r.per_step:.3f}",  # short: a longer label is cut off on a laptop
           help="The geometric mean of the factors by which each step back scales the gradient.")
-ui.plot(plots.scaled_rnn_figure(tokens, norms, curves[G.STAGES[base]]["Vanilla RNN"], factor, rho, rho1),
-        "gradient-scaled-rnn", G.curves_table(tokens, {f"W_hh x {factor:g}": {"Vanilla RNN": norms}}), key="scaled",
+fig, table = plots.scaled_rnn_figure(tokens, norms, curves[G.STAGES[base]]["Vanilla RNN"], factor, rho, rho1)
+ui.plot(fig, "gradient-scaled-rnn", table, key="scaled",
         caption=f"The vanilla RNN's gradient norm at every step with $W_{{hh}}$ multiplied by {factor:g} "
                 f"(ρ = {rho:.2f}), against the unscaled model, on a log scale.")
 if (norms == 0).any():
     st.caption("Gaps: exactly 0 in 32-bit floats. The numbers above come from the chain rule in 64-bit floats "
                "(section 3), which still holds them.")
-saturated = float((jac.slope < 0.1).mean())
 verdict = "vanishes" if r.per_step < 0.9 else "explodes" if r.per_step > 1.1 else "is roughly kept"
 why = ("Every step multiplies by a Jacobian $J_t = \\operatorname{diag}(1 - h_t^2) W_{hh}$ that shrinks "
        "most vectors, so the gradient fades geometrically; raise $s$ until $\\rho > 1$."
        if rho <= 1 else
        f"A linear RNN with this $W_{{hh}}$ would stretch the gradient by about $\\rho = {rho:.2f}$ a step in the "
        f"long run; the tanh RNN manages {r.per_step:.3f}. Its Jacobian scales row $i$ of $W_{{hh}}$ by the slope "
-       f"$1 - h_t[i]^2 \\le 1$, which averages {jac.slope.mean():.2f} on this text, and {saturated:.0%} of the "
+       f"$1 - h_t[i]^2 \\le 1$, which averages {jac.slope.mean():.2f} on this text, and {jac.saturated:.0%} of the "
        "unit-steps are saturated ($|h_t| > 0.95$, so $1 - h_t^2 < 0.1$): a saturated unit passes almost no gradient. "
        "The tanh limits the explosion.")
 st.markdown(f"With $\\rho = {rho:.2f}$ the gradient {verdict}: each step back multiplies it by "
@@ -197,16 +164,14 @@ st.latex(r"\frac{\partial L}{\partial h_k} = \left(J_T\, J_{T-1} \cdots J_{k+1}\
          r"\prod_{j=k+1}^{T} \left\|J_j\right\| \left\|\frac{\partial L}{\partial h_T}\right\|")
 st.caption(f"The model here is the RNN from section 2 ({G.STAGES[base]}, W_hh × {factor:g}). Norms are "
            "spectral norms, the largest singular value: the most a matrix can stretch a vector.")
-if st.session_state.get("grad_k", 1) > T:  # a shorter text must not leave the slider out of range
-    st.session_state["grad_k"] = T
+ui.clamp_state("grad_k", T)
 k = st.slider("Step k", 1, T, 1, key="grad_k", bind="query-params") if T > 1 else 1
-table = G.jacobian_table(tokens, jac)
-products, ratio = table["||J_T...J_(t+1)||"].to_numpy(), table["||dL/dh_t|| / ||dL/dh_T||"].to_numpy()
-ui.plot(plots.jacobian_products_figure(tokens, products, ratio, table["||J_t||"].to_numpy(), k),
-        "gradient-jacobian-products", table, key="products",
+fig, table = plots.jacobian_products_figure(tokens, jac, k)
+products, ratio = table["||J_T...J_(t+1)||"], table["||dL/dh_t|| / ||dL/dh_T||"]
+ui.plot(fig, "gradient-jacobian-products", table, key="products",
         caption=f"From the end back to each step t: the norm of the product of Jacobians $J_T \\cdots J_{{t+1}}$, "
                 f"the gradient ratio it bounds, and each single $\\|J_t\\|$, on a log scale; step k = {k} marked.")
-gT = float(np.linalg.norm(jac.dL_dhT))
+gT = jac.end_norm
 st.markdown(
     f"From $T = {T}$ back to $k = {k}$: $\\|J_T \\cdots J_{{{k + 1}}}\\| = {sci(products[k - 1])}$, so "
     f"$\\|\\partial L/\\partial h_{{{k}}}\\| \\le {sci(products[k - 1])} \\times {sci(gT)} = "
@@ -219,8 +184,8 @@ st.markdown(
     f"$\\|J_{{{k}}}\\| = {sci(table['||J_t||'][k - 1])} \\le \\max_i(1 - h_{{{k}}}[i]^2)\\,\\|W_{{hh}}\\| = "
     f"{jac.slope[k - 1].max():.3f} \\times {sci(float(G.spectral_norm(jac.W_hh)))}$; a saturated unit "
     f"(pale row, dark cell in the left column) blocks its row.")
-ui.plot(plots.jacobian_heatmap(jac.slope[k - 1], jac.W_hh, jac.J[k - 1], k), f"gradient-jacobian-{k}",
-        G.jacobian_matrix_table(jac, k), key="jacobian",
+fig, table = plots.jacobian_heatmap(jac, k)
+ui.plot(fig, f"gradient-jacobian-{k}", table, key="jacobian",
         caption=f"The Jacobian $J_{{{k}}} = \\operatorname{{diag}}(1 - h_{{{k}}}^2) W_{{hh}}$ as matrices: the slopes "
                 "$1 - h^2$ (left column), $W_{hh}$, and their product, on a diverging scale.")
 ui.show_code(G.rnn_jacobians, G.backward_products)

@@ -98,3 +98,43 @@ def first_cell_states(model, ids: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         out, _ = model.layers[0](F.one_hot(x, model.cfg.vocab_size).float())  # (N, T, H·dirs)
     return out[..., : model.cfg.hidden_size].numpy()
+
+
+def texts_where_units_hold(model, texts: list[str], vocab, units, signs, threshold: float) -> list[dict]:
+    """The unit finder's table: one row for each text in which `units` all stay on their sides together
+    somewhere (text #, first symbol, text, the steps, how many steps)."""
+    hidden = first_cell_states(model, np.array([vocab.encode(list(x)) for x in texts]))
+    masks = co_active(hidden, units, signs, threshold)
+    return [{"text #": n, "first symbol": x[0], "text": x,
+             "steps where all are on": ", ".join(f"{a}-{b}" if a < b else f"{a}" for a, b in runs(m)),
+             "how many steps": int(m.sum())}
+            for n, (x, m) in enumerate(zip(texts, masks)) if m.any()]
+
+
+# -- where the hidden state goes -------------------------------------------------------------------------
+def reference_states(model, task, vocab, n: int = 150, seed: int = 7,
+                     max_points: int = 400) -> tuple[PCABasis, np.ndarray, list[str]]:
+    """Hidden states of a tagging model on n generated texts of its task: the PCA basis (fitted on all
+    of them), and a seeded sample of at most max_points of their 2-D points with their true classes to
+    draw (thousands of SVG points make every rerun slow in the browser)."""
+    import torch
+
+    x, y = task.tensors(task.dataset(n, seed), vocab)
+    with torch.no_grad():
+        h = model.hidden_states(x)[..., : model.cfg.hidden_size]  # (B, T, H): top layer, left to right
+    real = (y >= 0).numpy()  # padding excluded
+    states = h.numpy()[real]  # (N, H)
+    labels = [task.class_names[int(c)] for c in y.numpy()[real]]
+    basis = fit_pca(states, k=2)
+    keep = np.random.default_rng(seed).permutation(len(states))[:max_points]
+    return basis, basis.project(states[keep]), [labels[i] for i in keep]
+
+
+def mean_step_lengths(hidden: np.ndarray, mask) -> tuple[float, float] | None:
+    """Mean ‖h_t - h_{t-1}‖ (h_0 = 0) over the steps where `mask` is true and where it is false; None
+    when one of the two groups is empty."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.all() or not mask.any():
+        return None
+    moves = np.linalg.norm(np.diff(np.vstack([np.zeros(hidden.shape[1]), hidden]), axis=0), axis=1)  # (T,)
+    return float(moves[mask].mean()), float(moves[~mask].mean())

@@ -12,7 +12,7 @@ cell. No streamlit here; the page `pages/rnn_compare.py` drives it in chunks.
     for event in run_sweep(["rnn", "lstm", "gru"], [5, 10, 30], steps=600, settings=Settings()):
         ...                                        # event.points: accuracy after `steps` at one lag
 
-    python -m seqviz.compare build-sweep           # writes assets/recall-lag-sweep.json (+ checksum)
+    python -m seqviz.zoo build recall-lag-sweep    # writes assets/recall-lag-sweep.json (+ checksum)
 
 Same batches: `SharedBatches` draws each batch once from `RecallTask.batches` and hands batch k to
 every reader in turn, so each model's `TrainingRun` (the one training loop, seqviz.training) reads
@@ -21,11 +21,9 @@ the same stream. Same initial seed: `torch.manual_seed(seed)` right before each 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ import pandas as pd
 import torch
 
 from seqviz.checkpoints import read_checksums, sha256
+from seqviz.shipped import ASSETS, rebuild_hint
 from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, remember_by_default
 from seqviz.tasks import RecallTask
 from seqviz.training import TrainingRun, evaluate
@@ -54,8 +53,8 @@ SEED_RANGE = (0, 10_000)
 
 TEST_SEED, TEST_SIZE = 1234, 300  # the held-out texts; training streams use seed + 1 (seed <= 10,000)
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-SWEEP_FILE = "recall-lag-sweep.json"
+SWEEP_NAME = "recall-lag-sweep"  # its name in the labs' registry: `python -m seqviz.zoo build recall-lag-sweep`
+SWEEP_FILE = f"{SWEEP_NAME}.json"
 SWEEP_FORMAT, SWEEP_VERSION = "seqviz-lag-sweep", 1
 MAX_SWEEP_BYTES = 2**20
 BUILD_LAGS = (5, 10, 20, 30, 45, 60)
@@ -88,6 +87,11 @@ class Settings:
         names = {"lag": "lag", "hidden_size": "hidden size", "num_layers": "layers", "lr": "learning rate",
                  "seed": "seed", "gate_bias": "gate-bias initialisation", "batch_size": "batch size"}
         return [names[f.name] for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+
+def memory_kept(lag: int, gate_bias: float) -> float:
+    """σ(gate_bias)^lag: what a gate held at its initial value keeps of a memory (and its gradient) over `lag` steps."""
+    return (1 / (1 + math.exp(-gate_bias))) ** lag
 
 
 def describe(settings: Settings, steps: int | None = None) -> str:
@@ -275,6 +279,13 @@ def eval_frame(comp: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["arch", "step", "accuracy", "loss"])
 
 
+def mismatch(comp: "Comparison | None", archs, settings: Settings) -> list[str]:
+    """What the learner changed since `comp` was started (readable names); empty when it can go on training."""
+    if comp is None:
+        return []
+    return comp.settings.differences(settings) + (["architectures"] if comp.archs != [a for a in ARCHS if a in archs] else [])
+
+
 # -- how long things take (a rough guide for the page's time limit) --------------------------------
 MS_PER_STEP_LAG30 = {"rnn": 4.0, "lstm": 6.0, "gru": 12.0}  # batch 64, hidden 32, 1 layer, 1 thread, measured
 
@@ -285,6 +296,13 @@ def estimate_seconds(archs, lags, steps: int, hidden_size: int, num_layers: int)
     per_step = sum((1.5 + MS_PER_STEP_LAG30[a] * (lag + 1) / 31 * num_layers * width) / 1000
                    for a in archs for lag in lags)
     return per_step * steps
+
+
+def chunk_seconds(comp: "Comparison | None", archs, settings: Settings, steps: int) -> float:
+    """How long `steps` more steps will take: measured on this server once `comp` has trained, else estimated."""
+    if comp is not None and comp.step and not mismatch(comp, archs, settings):
+        return sum(comp.ms_per_step(a) for a in comp.archs) * steps / 1000
+    return estimate_seconds(archs, [settings.lag], steps, settings.hidden_size, settings.num_layers)
 
 
 # -- accuracy against lag --------------------------------------------------------------------------
@@ -365,6 +383,19 @@ def solved_up_to(sweep: Sweep, arch: str, threshold: float = 0.99) -> int | None
     return reached
 
 
+def accuracy_at(sweep: Sweep, lag: int) -> dict[str, float]:
+    """Held-out accuracy of each architecture at one lag of the sweep, by its label."""
+    return {LABELS[p.arch]: p.accuracy for p in sweep.points if p.lag == lag}
+
+
+def sweeps_frame(shipped: Sweep | None, live: list[Sweep]) -> pd.DataFrame:
+    """Every point to draw: the shipped sweep ("shipped") and the learner's live ones ("yours 1", ...)."""
+    frames = ([sweep_frame(shipped, "shipped")] if shipped else []) + [
+        sweep_frame(s, f"yours {k}") for k, s in enumerate(live, start=1)]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else sweep_frame(Sweep(Settings(), 1, ()), "")
+
+
 def sweep_frame(sweep: Sweep, source: str) -> pd.DataFrame:
     """One row a point: source (a legend name), arch, lag, accuracy, steps, and the settings line."""
     return pd.DataFrame([{"source": source, "arch": p.arch, "lag": p.lag, "accuracy": p.accuracy,
@@ -437,12 +468,11 @@ def parse_sweep(text: str) -> Sweep:
 def load_sweep(path: Path, expected_sha256: str | None = None) -> Sweep:
     """Read and validate a sweep file (its checksum too, when one is given)."""
     if not path.is_file():
-        raise SweepError(f"The lag sweep file {path.name} is missing; rebuild it with `python -m seqviz.compare build-sweep`.")
+        raise SweepError(f"The lag sweep file {path.name} is missing; {rebuild_hint(SWEEP_NAME)}.")
     if path.stat().st_size > MAX_SWEEP_BYTES:
         raise SweepError(f"The lag sweep file {path.name} is larger than {MAX_SWEEP_BYTES // 2**10} KiB, so it is not one.")
     if expected_sha256 is not None and sha256(path) != expected_sha256:
-        raise SweepError(f"The lag sweep file {path.name} does not match its checksum; rebuild it with "
-                         "`python -m seqviz.compare build-sweep`.")
+        raise SweepError(f"The lag sweep file {path.name} does not match its checksum; {rebuild_hint(SWEEP_NAME)}.")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -454,12 +484,11 @@ def load_shipped_sweep(directory: Path = ASSETS) -> Sweep:
     """The sweep shipped in assets/, checksum-verified."""
     expected = read_checksums(directory / "SHA256SUMS").get(SWEEP_FILE)
     if expected is None:
-        raise SweepError(f"The lag sweep file {SWEEP_FILE} has no recorded checksum; rebuild it with "
-                         "`python -m seqviz.compare build-sweep`.")
+        raise SweepError(f"The lag sweep file {SWEEP_FILE} has no recorded checksum; {rebuild_hint(SWEEP_NAME)}.")
     return load_sweep(directory / SWEEP_FILE, expected)
 
 
-# -- the build command -----------------------------------------------------------------------------
+# -- the build (registered in seqviz.labs.recurrent: `python -m seqviz.zoo build recall-lag-sweep`) --------
 def build_sweep(path: Path, lags=BUILD_LAGS, steps: int = BUILD_STEPS, settings: Settings = Settings(),
                 log=print) -> Sweep:
     """Run the shipped sweep on one thread and write it to `path`."""
@@ -472,27 +501,7 @@ def build_sweep(path: Path, lags=BUILD_LAGS, steps: int = BUILD_STEPS, settings:
             log(f"lag {p.lag:3d} {LABELS[p.arch]:5s} accuracy {p.accuracy:6.1%} after {p.steps} steps ({p.seconds:.1f} s)")
     sweep = Sweep(settings, steps, tuple(points), time.perf_counter() - start,
                   {"torch_version": torch.__version__, "torch_threads": 1,
-                   "command": "python -m seqviz.compare build-sweep"})
+                   "command": f"python -m seqviz.zoo build {SWEEP_NAME}"})
     path.write_text(sweep.to_json() + "\n")
     log(f"wrote {path} in {sweep.seconds:.0f} s")
     return sweep
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seqviz.compare", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build-sweep", help=f"train the shipped lag sweep and write assets/{SWEEP_FILE}")
-    b.add_argument("--steps", type=int, default=BUILD_STEPS)
-    b.add_argument("--lags", type=int, nargs="+", default=list(BUILD_LAGS))
-    b.add_argument("--out", type=Path, default=ASSETS / SWEEP_FILE)
-    args = parser.parse_args(argv)
-    build_sweep(args.out, args.lags, args.steps)
-    if args.out.resolve().parent == ASSETS:
-        from seqviz import zoo
-
-        zoo.main(["checksum", str(args.out)])  # the one way checksums of shipped files are recorded
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -104,6 +104,16 @@ class RNNJacobians:
         """(T, H): 1 - h_t², tanh's slope at each unit; near 0 where the unit is saturated."""
         return 1.0 - self.h ** 2
 
+    @property
+    def saturated(self) -> float:
+        """The share of unit-steps with |h_t| > 0.95 (slope 1 - h_t² < 0.1): they pass almost no gradient."""
+        return float((self.slope < 0.1).mean())
+
+    @property
+    def end_norm(self) -> float:
+        """‖∂L/∂h_T‖, where the chain rule starts."""
+        return float(np.linalg.norm(self.dL_dhT))
+
 
 def rnn_jacobians(model: RecurrentNet, ids: list[int], target: int) -> RNNJacobians:
     """Every step's Jacobian of a one-layer, left-to-right vanilla RNN with output "last"."""

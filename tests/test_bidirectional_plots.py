@@ -48,7 +48,8 @@ def _backward_by_hand(bi, text):
 
 
 def test_direction_heatmaps_show_both_cells_in_time_order(bi, trace):
-    fig = bp.direction_heatmaps(trace, t=3)
+    fig, table = bp.direction_heatmaps(trace, t=3)
+    assert table.equals(bp.states_table(trace))
     fwd, bwd = fig.data[0], fig.data[1]
     assert np.array_equal(fwd.z, trace.layers[0][0].hidden.T)
     assert np.array_equal(bwd.z, trace.layers[0][1].hidden.T)
@@ -67,12 +68,12 @@ def test_direction_heatmaps_show_both_cells_in_time_order(bi, trace):
 
 
 def test_direction_heatmaps_without_a_step_have_no_outline(trace):
-    assert not bp.direction_heatmaps(trace).layout.shapes
+    assert not bp.direction_heatmaps(trace)[0].layout.shapes
 
 
 def test_concat_heatmap_stacks_forward_over_backward(trace):
     H = trace.layers[0][0].hidden.shape[1]
-    fig = bp.concat_heatmap(trace, t=len(TEXT))
+    fig, _ = bp.concat_heatmap(trace, t=len(TEXT))
     hm = fig.data[0]
     assert hm.z.shape == (2 * H, len(TEXT))
     assert np.array_equal(hm.z, trace.output.T)
@@ -86,9 +87,10 @@ def test_concat_heatmap_stacks_forward_over_backward(trace):
 
 
 def test_readout_split_adds_up_to_the_models_logits(bi, trace):
-    W, b = (p.detach().numpy() for p in (bi.model.head.weight, bi.model.head.bias))
+    W, b = bp.head_weights(bi.model)
     split = bp.readout_split(trace.output, W, b)
     H = bi.model.cfg.hidden_size
+    assert np.allclose(split["p"], trace.probs[:, 1], atol=1e-5)
     assert np.allclose(split["score"], trace.logits[:, 1] - trace.logits[:, 0], atol=1e-5)
     assert np.allclose(1 / (1 + np.exp(-split["score"])), trace.probs[:, 1], atol=1e-5)
     hand = np.array([(W[1, :H] - W[0, :H]) @ h for h in trace.layers[0][0].hidden])
@@ -101,7 +103,8 @@ def test_readout_split_adds_up_to_the_models_logits(bi, trace):
 def test_readout_split_figure_stacks_the_parts(bi, trace):
     W, b = (p.detach().numpy() for p in (bi.model.head.weight, bi.model.head.bias))
     split = bp.readout_split(trace.output, W, b)
-    fig = bp.readout_split_figure(split, trace.tokens, t=2)
+    fig, table = bp.readout_split_figure(split, trace.tokens, t=2)
+    assert list(table["character"]) == list(TEXT) and np.array_equal(table["score"], split["score"])
     bars = [d for d in fig.data if d.type == "bar"]
     assert fig.layout.barmode == "relative" and len(bars) == 3
     assert np.allclose(np.sum([d.y for d in bars], axis=0), split["score"], atol=1e-5)
@@ -114,7 +117,9 @@ def test_readout_split_figure_stacks_the_parts(bi, trace):
 def test_comparison_figure_draws_each_models_probability_and_the_true_tags(bi, one, trace):
     other = _trace(one)
     truth = bi.task.tags(TEXT)
-    fig = bp.comparison_figure({"both": trace, "one": other}, trace.tokens, truth, t=4)
+    fig, _ = bp.comparison_figure({"both": trace, "one": other}, trace.tokens, truth, t=4)
+    right = bp.positions_right({"both": trace, "one": other}, truth)
+    assert right["both"] == len(TEXT) and 0 <= right["one"] < len(TEXT)
     lines = {d.name: d for d in fig.data}
     assert np.array_equal(lines["both"].y, trace.probs[:, 1])
     assert np.array_equal(lines["one"].y, other.probs[:, 1])

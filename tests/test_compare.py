@@ -256,15 +256,11 @@ def test_the_shipped_sweep_is_valid_and_complete():
 
 
 # -- figures -------------------------------------------------------------------------------------------
-def _comparison_frames():
+def test_curves_have_one_labelled_line_per_architecture_and_a_chance_line():
     comp = Comparison.start(ARCHS, Settings(lag=3, hidden_size=8))
     list(comp.train(10, eval_every=5))
-    return compare.loss_frame(comp, 4), compare.eval_frame(comp)
-
-
-def test_curves_have_one_labelled_line_per_architecture_and_a_chance_line():
-    loss_df, eval_df = _comparison_frames()
-    fig = figures.loss_curves_figure(loss_df)
+    fig, loss_df = figures.loss_curves_figure(comp, window=4)
+    assert loss_df.equals(compare.loss_frame(comp, 4))
     named = [t for t in fig.data if t.showlegend is not False]
     assert [t.name for t in named] == ["RNN", "LSTM", "GRU"]
     assert len({t.line.color for t in named}) == 3 and len({t.line.dash for t in named}) == 3
@@ -273,7 +269,8 @@ def test_curves_have_one_labelled_line_per_architecture_and_a_chance_line():
     assert fig.layout.annotations[0].y == pytest.approx(math.log10(math.log(8)))  # log axis: label on the line
     lstm = named[1]
     assert np.allclose(lstm.y, loss_df.loc[loss_df["arch"] == "lstm", "smoothed"])
-    acc = figures.accuracy_curves_figure(eval_df)
+    acc, eval_df = figures.accuracy_curves_figure(comp)
+    assert eval_df.equals(compare.eval_frame(comp))
     assert [t.name for t in acc.data] == ["RNN", "LSTM", "GRU"]
     assert np.allclose(acc.data[2].y, 100 * eval_df.loc[eval_df["arch"] == "gru", "accuracy"])
     assert list(acc.data[0].x) == [0, 5, 10] and acc.layout.shapes[0].y0 == pytest.approx(100 * CHANCE)
@@ -281,12 +278,10 @@ def test_curves_have_one_labelled_line_per_architecture_and_a_chance_line():
 
 
 def test_lag_sweep_figure_draws_the_shipped_sweep_solid_and_live_runs_open():
-    shipped = compare.sweep_frame(_sweep_with({("rnn", 5): 0.9, ("rnn", 30): 0.2, ("lstm", 5): 1.0}), "shipped")
-    live = compare.sweep_frame(dataclasses.replace(_sweep_with({("rnn", 10): 0.5}), settings=Settings(gate_bias=0.0)),
-                               "yours 1")
-    import pandas as pd
-
-    fig = figures.lag_sweep_figure(pd.concat([shipped, live], ignore_index=True))
+    shipped = _sweep_with({("rnn", 5): 0.9, ("rnn", 30): 0.2, ("lstm", 5): 1.0})
+    live = dataclasses.replace(_sweep_with({("rnn", 10): 0.5}), settings=Settings(gate_bias=0.0))
+    fig, table = figures.lag_sweep_figure(shipped, [live])
+    assert list(table["source"]) == ["shipped"] * 3 + ["yours 1"]
     assert [t.name for t in fig.data] == ["RNN, shipped", "LSTM, shipped", "RNN, yours 1"]
     rnn, _, mine = fig.data
     assert [int(c[2]) for c in rnn.customdata] == [5, 30] and np.allclose(rnn.y, [90, 20])
@@ -296,5 +291,43 @@ def test_lag_sweep_figure_draws_the_shipped_sweep_solid_and_live_runs_open():
     assert rnn.line.color == mine.line.color
     assert "gate bias off" in mine.customdata[0][1]
     assert fig.layout.shapes[0].y0 == pytest.approx(12.5) and "lag" in fig.layout.xaxis.title.text
-    only_live = figures.lag_sweep_figure(live)  # no shipped file: live runs still drawn as live runs
+    only_live, _ = figures.lag_sweep_figure(None, [live])  # no shipped file: live runs still drawn as live runs
     assert only_live.data[0].marker.symbol.endswith("-open")
+
+
+# -- the shipped sweep in the labs' registry, and the page's small helpers ------------------------------
+def test_the_sweep_is_a_shipped_file_of_the_recurrent_lab_built_and_loaded_by_the_registry(tmp_path, monkeypatch):
+    from seqviz import labs
+
+    assert labs.owner(compare.SWEEP_NAME).name == "recurrent"
+    assert labs.load(compare.SWEEP_NAME) == compare.load_shipped_sweep()
+    small = compare.build_sweep
+    monkeypatch.setattr(compare, "build_sweep", lambda path, log=print: small(path, lags=(1,), steps=3, log=log))
+    metrics = labs.builds()[compare.SWEEP_NAME].run(tmp_path, lambda line: None)
+    assert metrics["points"] == len(ARCHS)
+    built = labs.load(compare.SWEEP_NAME, tmp_path)  # its checksum was recorded beside it
+    assert built.steps == 3 and {p.lag for p in built.points} == {1}
+    assert built.meta["command"] == "python -m seqviz.zoo build recall-lag-sweep"
+
+
+def test_mismatch_and_the_time_a_chunk_takes():
+    s = Settings(lag=3, hidden_size=4)
+    assert compare.mismatch(None, ARCHS, s) == []
+    comp = Comparison.start(["rnn", "gru"], s)
+    assert compare.mismatch(comp, ["gru", "rnn"], s) == []
+    assert compare.mismatch(comp, ["rnn"], Settings(lag=4, hidden_size=4)) == ["lag", "architectures"]
+    assert compare.chunk_seconds(comp, ["rnn", "gru"], s, 100) == compare.estimate_seconds(["rnn", "gru"], [3], 100, 4, 1)
+    list(comp.train(2))
+    measured = compare.chunk_seconds(comp, ["rnn", "gru"], s, 100)
+    assert measured == pytest.approx(sum(comp.ms_per_step(a) for a in comp.archs) * 100 / 1000)
+
+
+def test_memory_kept_and_accuracy_at_a_lag():
+    assert compare.memory_kept(10, 0.0) == pytest.approx(0.5 ** 10)
+    assert compare.memory_kept(1, 3.0) == pytest.approx(1 / (1 + math.exp(-3.0)))
+    sweep = compare.load_shipped_sweep()
+    top = max(p.lag for p in sweep.points)
+    assert set(compare.accuracy_at(sweep, top)) == {"RNN", "LSTM", "GRU"}
+    df = compare.sweeps_frame(sweep, [Sweep(Settings(), 5, (SweepPoint("rnn", 2, 0.5, 1.0, 5, 0.1),))])
+    assert set(df["source"]) == {"shipped", "yours 1"} and len(df) == len(sweep.points) + 1
+    assert len(compare.sweeps_frame(None, [])) == 0

@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from seqviz import analysis, zoo
 from seqviz.models.recurrent import Intervention
@@ -114,7 +113,8 @@ def test_the_finder_finds_its_own_text_and_units_that_name_the_symbol(lstm):
 @pytest.mark.parametrize("which, panels", [("lstm", ["i", "f", "g", "o", "c", "h"]), ("gru", ["r", "z", "n", "h"])])
 def test_gates_grid_draws_every_gate_and_state_on_its_fixed_scale(which, panels, lstm, gru):
     cell = trace_of(lstm if which == "lstm" else gru).first
-    fig = gp.gates_grid(cell, list(TEXT), t=5, unit=3)
+    fig, table = gp.gates_grid(cell, list(TEXT), t=5, unit=3)
+    assert table.equals(gp.gates_frame(cell, list(TEXT)))
     heatmaps = [d for d in fig.data if d.type == "heatmap"]
     assert len(heatmaps) == len(panels)
     titles = [a.text for a in fig.layout.annotations]
@@ -142,7 +142,7 @@ def test_gates_grid_draws_every_gate_and_state_on_its_fixed_scale(which, panels,
 
 def test_gates_grid_thins_the_tick_labels_of_a_long_text(lstm):
     text = "a" + "7" * 150
-    fig = gp.gates_grid(trace_of(lstm, text).first, list(text))
+    fig, _ = gp.gates_grid(trace_of(lstm, text).first, list(text))
     assert len(fig.layout.xaxis.tickvals) <= gp.MAX_LABELS and fig.layout.xaxis.tickvals[0] == 1
 
 
@@ -157,7 +157,8 @@ def test_gates_frame_holds_the_numbers_behind_the_grid(gru):
 
 def test_unit_lines_plot_one_units_values(lstm):
     cell = trace_of(lstm).first
-    fig = gp.unit_lines(cell, list(TEXT), unit=4, t=9)
+    fig, table = gp.unit_lines(cell, list(TEXT), unit=4, t=9)
+    assert set(table["unit"]) == {4} and np.array_equal(table["f"], cell.gates["f"][:, 4])
     ys = {d.name.split(" ")[0]: d.y for d in fig.data}
     np.testing.assert_array_equal(ys["f<sub>t</sub>"], cell.gates["f"][:, 4])
     np.testing.assert_array_equal(ys["c<sub>t</sub>"], cell.cell[:, 4])
@@ -170,13 +171,15 @@ def test_unit_lines_plot_one_units_values(lstm):
 def test_answer_bars_and_step_probs_show_probabilities(lstm):
     trace = trace_of(lstm)
     after = trace_of(lstm, iv=Intervention(gate="f", gate_units=tuple(range(32)), gate_value=0.0))
-    fig = gp.answer_bars({"as trained": trace.probs, "after": after.probs}, trace.class_names, truth=2)
+    fig, table = gp.answer_bars({"as trained": trace.probs, "after": after.probs}, trace.class_names, truth=2)
+    assert list(table.columns) == ["symbol", "as trained", "after"] and np.array_equal(table["after"], after.probs)
     assert [d.name for d in fig.data] == ["as trained", "after"]
     np.testing.assert_array_equal(fig.data[1].y, after.probs)
     assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 1
     assert fig.layout.shapes[0].y0 == pytest.approx(1 / 8) and "1/8" in fig.layout.annotations[0].text  # chance
     assert "<b>c</b><br>true" in fig.layout.xaxis.ticktext
-    sp = gp.step_probs_figure(trace, truth=2)
+    sp, table = gp.step_probs_figure(trace, truth=2)
+    assert np.array_equal(table[trace.class_names].to_numpy(), trace.step_probs)
     np.testing.assert_array_equal(sp.data[0].z, trace.step_probs.T)
     assert (sp.data[0].zmin, sp.data[0].zmax) == (0, 1)
     assert sp.layout.shapes[0].y0 == 1.5  # the true symbol's row is outlined
@@ -185,7 +188,8 @@ def test_answer_bars_and_step_probs_show_probabilities(lstm):
 def test_state_before_after_shares_one_range_and_marks_changed_units(lstm):
     before = trace_of(lstm)
     after = trace_of(lstm, iv=Intervention(gate="f", gate_units=(1, 2), gate_value=1.0))
-    fig = gp.state_before_after(before.first, after.first, list(TEXT), "c", changed=(1, 2))
+    fig, table = gp.state_before_after(before.first, after.first, list(TEXT), "c", changed=(1, 2))
+    assert np.array_equal(table["c with the intervention"], after.first.cell.reshape(-1))
     heatmaps = [d for d in fig.data if d.type == "heatmap"]
     np.testing.assert_array_equal(heatmaps[1].z, after.first.cell.T)
     bound = max(np.abs(before.first.cell).max(), np.abs(after.first.cell).max())
@@ -249,3 +253,19 @@ def test_state_latex_numbers_satisfy_the_updates(lstm, gru):
     z, n, z2, h_prev, h = _numbers(line)
     assert z == z2 and h == pytest.approx((1 - z) * n + z * h_prev, abs=2e-3)
     assert h_prev == pytest.approx(cell.hidden[6, 2], abs=1e-3) and "h_{7}[2]" in line
+
+
+def test_mean_sigmoid_gates_and_the_equations(lstm, gru):
+    cell = trace_of(lstm).first
+    means = gp.mean_sigmoid_gates(cell)
+    assert list(means) == ["i", "f", "o"] and means["f"] == pytest.approx(cell.gates["f"][1:].mean())
+    assert list(gp.mean_sigmoid_gates(trace_of(gru).first)) == ["r", "z"]
+    assert r"f_t &= \sigma" in gp.EQUATIONS["lstm"] and r"r_t \odot (W_{hn} h_{t-1} + b_{hn})" in gp.EQUATIONS["gru"]
+
+
+def test_texts_where_units_hold_lists_the_texts_the_units_remember(lstm):
+    h = trace_of(lstm).first.hidden
+    units, signs = analysis.units_above(h, (11, len(TEXT)), 0.5)
+    rows = analysis.texts_where_units_hold(lstm.model, lstm.task.dataset(200, seed=2024), lstm.vocab, units, signs, 0.5)
+    assert rows and list(rows[0]) == ["text #", "first symbol", "text", "steps where all are on", "how many steps"]
+    assert sum(r["first symbol"] == TEXT[0] for r in rows) / len(rows) > 0.9

@@ -11,6 +11,7 @@ from seqviz import gradients as G
 from seqviz import zoo
 from seqviz import labs
 from seqviz.models.recurrent import rnn_cell
+from seqviz import plotting
 from seqviz.plotting import gradients as plots
 
 
@@ -196,8 +197,9 @@ def test_gradient_curves_figure_panels_log_axis_and_gaps():
                                     "LSTM": np.array([0.1, 0.1, 0.2, 0.3, 0.5])},
               "trained": {"Vanilla RNN": np.array([1e-9, 1e-6, 1e-3, 0.1, 0.2]),
                           "LSTM": np.array([1e-4, 1e-4, 1e-4, 1e-3, 1e-2])}}
-    fig = plots.gradient_curves_figure(tokens, curves)
+    fig, table = plots.gradient_curves_figure(tokens, curves)
     assert len(fig.data) == 4
+    assert list(table["||dL/dh_t|| LSTM (trained)"]) == list(curves["trained"]["LSTM"])
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
     assert [a.text for a in fig.layout.annotations][:2] == ["at initialisation", "trained"]
     assert sum(bool(tr.showlegend) for tr in fig.data) == 2  # one legend entry a model
@@ -205,14 +207,15 @@ def test_gradient_curves_figure_panels_log_axis_and_gaps():
     lo, hi = fig.layout.yaxis.range
     assert lo <= np.log10(1e-9) and hi >= np.log10(0.5) and fig.layout.yaxis2.range == fig.layout.yaxis.range
     assert list(fig.layout.xaxis2.ticktext) == tokens and fig.data[0].customdata.tolist() == tokens
-    rel = plots.gradient_curves_figure(tokens, curves, relative=True)
+    rel, _ = plots.gradient_curves_figure(tokens, curves, relative=True)
     assert all(tr.y[-1] == pytest.approx(1.0) for tr in rel.data)
     assert rel.data[2].y[0] == pytest.approx(1e-9 / 0.2)
 
 
 def test_long_texts_get_thinned_tick_labels():
     tokens = ["a"] + list("0123456789" * 20)
-    fig = plots.scaled_rnn_figure(tokens, np.ones(201), np.ones(201), 2.0, 1.2, 0.6)
+    fig, table = plots.scaled_rnn_figure(tokens, np.ones(201), np.ones(201), 2.0, 1.2, 0.6)
+    assert len(table) == 201
     assert 30 <= len(fig.layout.xaxis.tickvals) <= 61 and fig.layout.xaxis.tickvals[0] == 1
     assert "ρ = 1.20" in fig.data[1].name and "ρ = 0.60" in fig.data[0].name
 
@@ -221,12 +224,14 @@ def test_jacobian_figures(recall, rnns):
     _, text, ids, target = recall
     jac = G.rnn_jacobians(rnns["init x3"], ids, target)
     table = G.jacobian_table(list(text), jac)
-    fig = plots.jacobian_products_figure(list(text), table.iloc[:, 3].to_numpy(), table.iloc[:, 4].to_numpy(),
-                                         table.iloc[:, 2].to_numpy(), k=5)
+    fig, shown = plots.jacobian_products_figure(list(text), jac, k=5)
+    assert shown.equals(table)
     assert len(fig.data) == 3 and fig.layout.yaxis.type == "log"
+    np.testing.assert_allclose(fig.data[0].y, table["||J_T...J_(t+1)||"])
     assert fig.layout.shapes[0].x0 == 5
     k = 7
-    heat = plots.jacobian_heatmap(jac.slope[k - 1], jac.W_hh, jac.J[k - 1], k)
+    heat, matrix = plots.jacobian_heatmap(jac, k)
+    assert matrix.equals(G.jacobian_matrix_table(jac, k))
     slope, W, J = heat.data
     assert (slope.zmin, slope.zmax) == (0, 1)
     bound = np.abs(jac.W_hh).max()
@@ -244,6 +249,11 @@ def test_chain_rule_norms_survive_where_squaring_would_underflow(recall, rnns):
 
 def test_a_wide_span_of_decades_keeps_a_readable_number_of_labels():
     norms = 10.0 ** -np.arange(200)[::-1]  # 1e-199 .. 1
-    fig = plots.scaled_rnn_figure(["a"] + ["0"] * 199, norms, norms, 0.25, 0.15, 0.6)
+    fig, _ = plots.scaled_rnn_figure(["a"] + ["0"] * 199, norms, norms, 0.25, 0.15, 0.6)
     lo, hi = fig.layout.yaxis.range
     assert lo <= -199 and hi >= 0 and (hi - lo) / fig.layout.yaxis.dtick <= 9
+
+
+def test_tex_numbers_for_the_lesson():
+    assert plotting.tex_number(0.1234) == "0.123" and plots.tex_number(0.0) == "0"
+    assert plotting.tex_number(1.23e-5) == r"1.2 \times 10^{-5}" and plots.tex_number(float("nan")) == r"\text{undefined}"

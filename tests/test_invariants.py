@@ -101,3 +101,21 @@ def test_a_short_training_run_learns_the_task(task):
     list(run.train(400))
     after = evaluate(model, x, y)["step_accuracy"]
     assert after > 0.9 and after > before + 0.3
+
+
+def test_the_shipped_lag_sweep_reproduces_its_shortest_lag():
+    """The accuracy-against-lag file keeps its promise: retraining its shortest lag (each lag starts from the
+    same seed, so one lag alone is the same run) gives the recorded accuracy and loss of every architecture."""
+    import dataclasses
+
+    from seqviz import compare
+
+    sweep = labs.load(compare.SWEEP_NAME)
+    lag = min(p.lag for p in sweep.points)
+    torch.set_flush_denormal(True)  # as the build ran
+    (finished,) = [e for e in compare.run_sweep(compare.ARCHS, [lag], sweep.steps, dataclasses.replace(sweep.settings))
+                   if e.points]
+    recorded = {p.arch: p for p in sweep.points if p.lag == lag}
+    for p in finished.points:
+        assert p.accuracy == pytest.approx(recorded[p.arch].accuracy, abs=1e-6), p.arch
+        assert p.loss == pytest.approx(recorded[p.arch].loss, abs=1e-3), p.arch

@@ -8,7 +8,8 @@ import pytest
 from seqviz import zoo
 from seqviz.models.recurrent import copy_model
 from seqviz.tasks import FutureTask, RecallTask
-from seqviz.ui import SessionModel
+from seqviz.ui.recurrent import learner_meta
+from seqviz.ui.store import LearnerModel
 from test_pages import assert_clean, open_page
 
 PAGE = "pages/rnn_bidirectional.py"
@@ -101,15 +102,16 @@ def test_bad_text_gets_one_sentence_and_the_page_keeps_working(text, fragment):
     assert not at.error and len(at.get("plotly_chart")) == 5
 
 
-def _session_model(label, task, ckpt="future-gru"):
-    return SessionModel(label, SimpleNamespace(model=copy_model(zoo.load(ckpt).model)), task)
+def _learner_model(label, task, ckpt="future-gru"):
+    run = SimpleNamespace(model=copy_model(zoo.load(ckpt).model), step=0, history=[])
+    return LearnerModel("recurrent", label, run, learner_meta(task, label))
 
 
 def test_a_learners_future_model_can_be_compared_and_others_are_not_offered():
     at = open_page(PAGE)
-    at.session_state["lab_models"] = {
-        "GRU, future": _session_model("GRU, future", FutureTask()),
-        "LSTM, lag 30": _session_model("LSTM, lag 30", RecallTask(lag=30), "recall-lstm"),
+    at.session_state["learner_models"] = {
+        "GRU, future": _learner_model("GRU, future", FutureTask()),
+        "LSTM, lag 30": _learner_model("LSTM, lag 30", RecallTask(lag=30), "recall-lstm"),
     }
     at.run()
     options = at.selectbox(key="bi_compare").options
@@ -121,7 +123,7 @@ def test_a_learners_future_model_can_be_compared_and_others_are_not_offered():
 
 def test_a_learners_model_on_other_letters_falls_back_with_a_note():
     at = open_page(PAGE)
-    at.session_state["lab_models"] = {"other letters": _session_model("other letters", FutureTask(letters="abcdf"))}
+    at.session_state["learner_models"] = {"other letters": _learner_model("other letters", FutureTask(letters="abcdf"))}
     at.run()
     at.text_input(key="bi_text").input("abex").run()
     at.selectbox(key="bi_compare").set_value("mine: other letters").run()

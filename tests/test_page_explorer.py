@@ -168,7 +168,7 @@ def test_without_shipped_vectors_the_page_says_so_in_one_sentence(monkeypatch):
     def missing(name):
         raise CheckpointError(f"The shipped file {name}.safetensors is missing.")
 
-    ui._shipped.clear()
+    ui.load_shipped.clear()
     monkeypatch.setattr(labs, "load", missing)
     try:
         at = open_page(PAGE)
@@ -180,7 +180,7 @@ def test_without_shipped_vectors_the_page_says_so_in_one_sentence(monkeypatch):
         assert not at.error and at.selectbox(key="explorer_source").value == "mine:mine"
         assert "side-by-side view needs the shipped vectors" in text_of(at)
     finally:
-        ui._shipped.clear()
+        ui.load_shipped.clear()
 
 
 # The neighbours, analogy and similarity sections are fragments in seqviz/ui/embeddings.py, so the page-source

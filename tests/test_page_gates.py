@@ -3,11 +3,10 @@
 import pytest
 from test_pages import assert_clean, open_page
 
-from seqviz import ui, zoo
-
-from seqviz import labs
+from seqviz import labs, ui
 from seqviz.training import TrainingRun
-from seqviz.ui import SessionModel
+from seqviz.ui.recurrent import learner_meta
+from seqviz.ui.store import LearnerModel
 
 PAGE = "pages/rnn_gates.py"
 LAG = labs.recurrent.RECIPES["recall-lstm"].task.lag
@@ -97,7 +96,7 @@ def test_bad_text_gets_one_sentence_and_the_controls_stay(text, fragment):
 
 def test_forcing_the_forget_gate_erases_or_keeps_the_memory():
     at = open_page(PAGE)
-    cached = ui._load_shipped("recall-lstm").model  # the process-wide cache the page read
+    cached = ui.load_shipped("recall-lstm").model  # the process-wide cache the page read
     before = {k: v.clone() for k, v in cached.state_dict().items()}
     at.button[1].click().run()  # "All units"
     assert_clean(at)
@@ -138,18 +137,17 @@ def test_the_unit_finder_lists_units_and_where_they_fire_together():
     assert len(at.dataframe) == 0 and "No unit stays" in at.info[0].value
 
 
-def _session_model(cell: str, label: str) -> SessionModel:
+def _learner_model(cell: str, label: str) -> LearnerModel:
     recipe = labs.recurrent.RECIPES[f"recall-{cell}"]
-    model = recipe.build_model()
-    return SessionModel(label, TrainingRun.start(model, recipe.training_batches(), lr=3e-3), recipe.task)
+    run = TrainingRun.start(recipe.build_model(), recipe.training_batches(), lr=3e-3)
+    return LearnerModel("recurrent", label, run, learner_meta(recipe.task, label))
 
 
 def test_models_trained_in_the_session_can_be_picked():
     at = open_page(PAGE)
     assert "none yet" in " ".join(c.value for c in at.caption)
-    at.session_state["lab_models"] = {"GRU, lag 45": _session_model("gru", "GRU, lag 45"),
-                                      "RNN, lag 45": _session_model("rnn", "RNN, lag 45"),
-                                      "BiLSTM, lag 45": _session_model("bilstm", "BiLSTM, lag 45")}
+    at.session_state["learner_models"] = {label: _learner_model(cell, label) for cell, label in [
+        ("gru", "GRU, lag 45"), ("rnn", "RNN, lag 45"), ("bilstm", "BiLSTM, lag 45")]}
     at.run()
     picker = at.selectbox(key="gates_model")
     assert picker.options == ["Shipped LSTM", "Shipped GRU", "Mine: GRU, lag 45", "Mine: BiLSTM, lag 45"]  # an RNN has no gates

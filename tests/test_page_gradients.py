@@ -128,11 +128,11 @@ def test_bad_text_gets_one_sentence_and_the_page_recovers(text, fragment):
 def test_the_page_never_changes_the_cached_shipped_models():
     from seqviz import ui
 
-    cached = {c: ui._load_shipped(f"recall-{c}").model for c in G.ARCHS}
+    cached = {c: ui.load_shipped(f"recall-{c}").model for c in G.ARCHS}
     before = {c: {k: v.clone() for k, v in m.state_dict().items()} for c, m in cached.items()}
     at = open_page(PAGE, {"grad_scale": "5", "grad_base": "trained"})
     assert_clean(at)
     for c, m in cached.items():
-        assert ui._load_shipped(f"recall-{c}").model is m  # the same cached object the page used
+        assert ui.load_shipped(f"recall-{c}").model is m  # the same cached object the page used
         for k, v in m.state_dict().items():
             assert torch.equal(v, before[c][k])

@@ -119,32 +119,46 @@ def test_rnn_my_model_before_training_falls_back_to_the_shipped_one():
     assert any("not trained a model" in i.value for i in at.info)
 
 
-def test_rnn_training_is_kept_in_the_session_and_never_touches_the_shipped_model(shipped):
+def _train_rnn(at: AppTest, steps: int):
+    at.select_slider(key="rnn_n").set_value(steps).run()
+    at.button(key="rnn_train").click().run()
+    assert_clean(at)
+    return at.session_state["learner_models"]["Vanilla RNN, bracket depth"]
+
+
+def test_rnn_training_puts_the_model_in_the_store_and_never_touches_the_shipped_model(shipped):
+    from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
+
     before = {k: v.clone() for k, v in shipped.model.state_dict().items()}
     at = open_page(RNN)
-    at.number_input(key="rnn_train_steps").set_value(30).run()
-    at.button[0].click().run()  # "Train 30 more steps"
-    assert_clean(at)
-    run = at.session_state["rnn_run"]
-    assert run.step == 30 and run.metrics["step"] == 30
+    m = _train_rnn(at, 10)
+    assert m.lab == "recurrent" and m.steps == 10 and m.extra["metrics"]["step"] == 10
     assert at.session_state["rnn_model"] == "mine"  # the views switch to the learner's model
-    assert "Steps trained" in [m.label for m in at.metric]
-    # a widget touched afterwards keeps the model
+    assert "Steps trained" in [x.label for x in at.metric]
+    # the store's entry downloads as a checkpoint that opens again with the same weights
+    weights, text = checkpoint_bytes(m.model, {"name": "x", **m.meta})
+    reopened = parse_checkpoint(weights, text)
+    assert reopened.task == shipped.task
+    for k, v in reopened.model.state_dict().items():
+        assert v.equal(m.model.state_dict()[k])
+    # a widget touched afterwards keeps the model; the next click continues it
     at.slider(key="rnn_t").set_value(3).run()
-    assert at.session_state["rnn_run"] is run and run.step == 30
-    at.button[0].click().run()
-    assert at.session_state["rnn_run"].step == 60
+    assert at.session_state["learner_models"]["Vanilla RNN, bracket depth"] is m and m.steps == 10
+    assert _train_rnn(at, 10) is m and m.steps == 20
     for k, v in shipped.model.state_dict().items():  # shipped weights untouched (same process cache)
         assert v.equal(before[k])
-    at.button[1].click().run()  # Start over
-    assert "rnn_run" not in at.session_state
+    # the checkpoint explorer offers it for download
+    at.switch_page("pages/checkpoint_explorer.py").run()
+    assert_clean(at)
+    assert {"vanilla-rnn-bracket-depth.safetensors", "vanilla-rnn-bracket-depth.json"} <= {
+        b.proto.label for b in at.get("download_button")}
+    at.switch_page(RNN).run()
+    at.button(key="rnn_reset").click().run()  # Start over
+    assert "Vanilla RNN, bracket depth" not in at.session_state["learner_models"]
 
 
 def test_rnn_training_from_the_checkpoint_copies_it():
     at = open_page(RNN)
     at.radio(key="rnn_origin").set_value("the shipped checkpoint").run()
-    at.number_input(key="rnn_train_steps").set_value(10).run()
-    at.button[0].click().run()
-    assert_clean(at)
-    run = at.session_state["rnn_run"]
-    assert run.origin == "the shipped checkpoint" and run.metrics["step_accuracy"] > 0.95
+    m = _train_rnn(at, 10)
+    assert m.settings["origin"] == "the shipped checkpoint" and m.extra["metrics"]["step_accuracy"] > 0.95

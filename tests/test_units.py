@@ -1,14 +1,14 @@
 """Tier 3, units: vocabulary, task, analysis and figure builders (no streamlit)."""
 
-import random
 
 import altair as alt
 import numpy as np
 import pytest
 import torch
 
-from seqviz import plotting
+from seqviz import analysis, plotting
 from seqviz.analysis import fit_pca
+from seqviz.plotting import recurrent as figs
 from seqviz.tasks.brackets import IGNORE, MAX_INPUT_CHARS
 from seqviz.vocab import PAD, UNK, Vocab
 
@@ -120,8 +120,10 @@ def trace(shipped):
 
 
 def test_hidden_heatmap_uses_tokens_and_the_fixed_diverging_scale(trace):
-    fig = plotting.hidden_heatmap(trace, t=3)
+    fig, table = figs.hidden_heatmap(trace, t=3)
     hm = fig.data[0]
+    assert list(table["character"]) == trace.tokens and np.array_equal(table.iloc[:, 2:].to_numpy(), trace.hidden)
+    assert plotting.hidden_heatmap(trace, t=3) == fig  # the checkpoint explorer's name: the figure alone
     assert np.array_equal(hm.z, trace.hidden.T)
     assert (hm.zmin, hm.zmax, hm.zmid) == (-1, 1, 0)
     assert list(fig.layout.xaxis.ticktext) == ["f", "(", "a", "␣", "b", ")"]
@@ -130,9 +132,11 @@ def test_hidden_heatmap_uses_tokens_and_the_fixed_diverging_scale(trace):
 
 def test_step_terms_figure_shows_the_numbers_of_step_t(trace):
     t = 4
-    fig = plotting.step_terms_figure(trace.first, t)
+    fig, table = figs.step_terms_figure(trace.first, t)
     terms, hs = fig.data[0], fig.data[1]
     eq = trace.first.equation("a")
+    assert list(table.columns) == ["unit", *eq, "h_{t-1}", "h_t"] and np.allclose(table["h_t"], trace.hidden[t - 1])
+    assert np.allclose(table[list(eq)[:4]].sum(axis=1), table["a_t"], atol=1e-5)  # the four terms add up to a_t
     assert [x.lstrip("+= ") for x in terms.x] == [plotting.math_label(n) for n in eq]
     assert list(terms.x)[-1] == "= a<sub>t</sub>" and list(terms.x)[1] == "+ b<sub>xh</sub>"  # reads as the equation
     assert list(terms.x)[2] == "+ W<sub>hh</sub> h<sub>t-1</sub>"
@@ -145,23 +149,39 @@ def test_step_terms_figure_shows_the_numbers_of_step_t(trace):
 
 def test_prediction_heatmap_is_probabilities_with_truth_markers(trace, task):
     truth = task.depths("".join(trace.tokens))
-    fig = plotting.prediction_heatmap(trace, truth)
+    fig, table = figs.prediction_heatmap(trace, truth)
     assert (fig.data[0].zmin, fig.data[0].zmax) == (0, 1)
+    assert list(table["true depth"]) == truth and np.allclose(table[trace.class_names].sum(axis=1), 1.0, atol=1e-6)
     assert np.allclose(np.asarray(fig.data[0].z).sum(axis=0), 1.0, atol=1e-6)
     assert list(fig.data[1].y) == truth
-    out_of_range = plotting.prediction_heatmap(trace, [-1] * len(trace.tokens))
+    out_of_range, _ = figs.prediction_heatmap(trace, [-1] * len(trace.tokens))
     assert len(out_of_range.data) == 1  # no markers for depths that are not classes
 
 
 def test_trajectory_joins_states_in_order_with_token_labels(trace):
     pts = np.arange(12.0).reshape(6, 2)
-    fig = plotting.trajectory_figure(pts, trace.tokens, np.array([0.6, 0.3]),
+    fig, table = figs.trajectory_figure(pts, trace.tokens, np.array([0.6, 0.3]),
                                      background=np.zeros((4, 2)), background_labels=["a", "a", "b", "b"], t=2)
     path = next(d for d in fig.data if d.name == "your input")
     assert path.mode == "lines+markers+text" and list(path.text) == ["f", "(", "a", "␣", "b", ")"]
     assert np.array_equal(path.x, pts[:, 0])
     assert "60%" in fig.layout.xaxis.title.text
     assert {d.name for d in fig.data} >= {"a", "b", "t = 2"}
+    assert list(table["PC2"]) == list(pts[:, 1]) and list(table["t"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_step_latex_writes_out_the_update_with_its_numbers(trace):
+    latex = figs.step_latex(trace.first, 4, 2)
+    assert latex.startswith("a_{4}[2] = ") and rf"h_{{4}}[2] = \tanh(" in latex
+    assert f"= {trace.hidden[3, 2]:.3f}" in latex
+
+
+def test_reference_states_and_step_lengths(shipped):
+    basis, points, labels = analysis.reference_states(shipped.model, shipped.task, shipped.vocab, n=20, max_points=50)
+    assert points.shape == (50, 2) and len(labels) == 50 and set(labels) <= set(shipped.task.class_names)
+    hidden = np.array([[0.0, 0.0], [3.0, 4.0], [3.0, 4.0]])
+    assert analysis.mean_step_lengths(hidden, [True, False, False]) == (0.0, 2.5)  # |h_1 - 0| = 0, 5 then 0
+    assert analysis.mean_step_lengths(hidden, [True] * 3) is None
 
 
 def test_loss_chart_is_a_log_scale_line():

@@ -4,6 +4,11 @@ Shipped checkpoints (one recipe each, fully seeded, one thread; `python -m seqvi
 rnn-brackets (bracket depth), recall-{rnn,lstm,gru,bilstm} (remember the first of 8 symbols after 45
 distractors) and future-{rnn,lstm,gru,bilstm} (is there an x later in the text?). The recipe, seed and the
 metric reached on its held-out set are written into each checkpoint's JSON; a test recomputes the metric.
+One more shipped file: recall-lag-sweep (accuracy against lag of RNN, LSTM and GRU after 800 steps, built by
+seqviz.compare.build_sweep in about two minutes on one thread), loaded as a seqviz.compare.Sweep.
+
+The learner's own models (pages rnn_basics and rnn_compare) start from `start_bracket_run` and
+seqviz.compare.Comparison; `task_of(meta)` gives back the task a learner's model was trained on.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ import torch
 from seqviz.labs.base import Lab, PageSpec
 from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, remember_by_default
 from seqviz.shipped import ASSETS, Build, load_verified, train_and_save
-from seqviz.tasks import BracketTask, FutureTask, RecallTask
-from seqviz.training import evaluate
+from seqviz.tasks import TASKS, BracketTask, FutureTask, RecallTask
+from seqviz.training import TrainingRun, evaluate
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ RECIPES = {
 }
 
 
+SWEEP = "recall-lag-sweep"  # the shipped accuracy-against-lag sweep (assets/recall-lag-sweep.json)
 
 
 def build(name: str, directory: Path = ASSETS, log=print) -> dict:
@@ -101,6 +107,46 @@ def trace(ckpt, text: str, intervention=None):
     """The RecurrentTrace of a checkpoint on a text its task has already checked (one character a token)."""
     tokens = list(text)
     return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.task.class_names, intervention)
+
+
+def build_sweep(directory: Path = ASSETS, log=print) -> dict:
+    """Train the shipped lag sweep (one thread, about two minutes) and record its checksum."""
+    from seqviz import compare
+    from seqviz.shipped import record_checksums
+
+    path = directory / compare.SWEEP_FILE
+    sweep = compare.build_sweep(path, log=log)
+    record_checksums([path], directory)
+    return {"points": len(sweep.points), "seconds": round(sweep.seconds, 1)}
+
+
+def load(name: str, directory: Path = ASSETS):
+    """A shipped checkpoint (seqviz.checkpoints.Checkpoint) or the lag sweep (seqviz.compare.Sweep), verified."""
+    if name == SWEEP:
+        from seqviz import compare
+
+        return compare.load_shipped_sweep(directory)
+    return load_verified(name, directory)
+
+
+def task_of(meta: dict):
+    """The task a learner's model was trained on, from the meta its store entry carries (task_meta's "task")."""
+    return TASKS[meta["task"]["name"]](**meta["task"]["params"])
+
+
+def start_bracket_run(shipped: RecurrentNet, origin: str, seed: int, lr: float) -> TrainingRun:
+    """A learner's bracket-depth RNN: fresh weights from `seed` like the shipped one's shape, or a copy of
+    the shipped model (never the shared, cached one itself); trained on the task's stream from seed + 1."""
+    from seqviz.models.recurrent import copy_model
+
+    task = RECIPES["rnn-brackets"].task
+    cfg = shipped.cfg
+    if origin == "random weights":
+        torch.manual_seed(int(seed))
+        model = RecurrentNet(RecurrentConfig(cfg.vocab_size, cfg.num_classes, "rnn", cfg.hidden_size))
+    else:
+        model = copy_model(shipped)
+    return TrainingRun.start(model, task.batches(int(seed) + 1, 64, task.vocab()), lr=lr, origin=origin)
 
 
 LAB = Lab(
@@ -118,8 +164,11 @@ LAB = Lab(
         PageSpec("pages/rnn_compare.py", "Train and compare", ":material/compare_arrows:", "compare",
                  "Train RNN, LSTM and GRU side by side on the same data and watch accuracy fall with the lag."),
     ),
-    builds=MappingProxyType({name: Build(r.description, lambda d, log, name=name: build(name, d, log))
-                             for name, r in RECIPES.items()}),
-    load=lambda name, directory: load_verified(name, directory),
+    builds=MappingProxyType({
+        **{name: Build(r.description, lambda d, log, name=name: build(name, d, log)) for name, r in RECIPES.items()},
+        SWEEP: Build("Accuracy against lag of RNN, LSTM and GRU (recall task, 800 steps at each of 6 lags).",
+                     lambda d, log: build_sweep(d, log)),
+    }),
+    load=load,
     trace=trace,
 )

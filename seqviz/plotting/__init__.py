@@ -1,7 +1,8 @@
 """Figure builders: trace in, plotly or altair figure out. No streamlit, no model.
 
-This module holds the shared colour language and helpers plus the vanilla RNN lesson's figures;
-each further lesson keeps its own builders in a sibling module (plotting/gates.py, ...).
+This module holds the shared colour language and helpers (and the loss chart every lab's training
+block draws); each lab keeps its own builders in a sibling module (plotting/recurrent.py for the
+vanilla RNN lesson, plotting/gates.py, ...), returning the figure and the table behind it.
 
 One colour language across the app (DESIGN.md):
 - signed values (hidden states, tanh outputs): diverging RdBu, centred on 0, fixed to [-1, 1];
@@ -20,9 +21,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
-from seqviz.trace import CellTrace, RecurrentTrace
 
 DIVERGING = "RdBu_r"  # blue negative, white 0, red positive
 SEQUENTIAL = "Viridis"
@@ -40,6 +38,16 @@ def token_label(tok: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(tok, tok)
 
 
+def tex_number(x: float) -> str:
+    """A number for LaTeX: 0.123, or 1.2 \\times 10^{-5}; "undefined" when it is not finite."""
+    if not np.isfinite(x):
+        return r"\text{undefined}"
+    if x == 0 or 1e-2 <= abs(x) < 1e3:
+        return f"{x:.3g}"
+    m, e = f"{x:.1e}".split("e")
+    return rf"{m} \times 10^{{{int(e)}}}"
+
+
 def _time_axis(fig: go.Figure, tokens: list[str], row=None, col=None) -> None:
     # Tokens repeat, so the axis is numeric (the step t = 1..T) with the tokens as tick labels.
     fig.update_xaxes(tickmode="array", tickvals=list(range(1, len(tokens) + 1)),
@@ -54,112 +62,6 @@ def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     return fig
 
 
-def hidden_heatmap(trace: RecurrentTrace, t: int | None = None) -> go.Figure:
-    """Hidden state h_t as units x time; optional outline on step t (1-based)."""
-    T, H = trace.hidden.shape
-    steps = np.arange(1, T + 1)
-    custom = np.array([[token_label(tok) for tok in trace.tokens]] * H)  # (H, T)
-    fig = go.Figure(go.Heatmap(
-        z=trace.hidden.T, x=steps, y=np.arange(H), customdata=custom,
-        colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
-        colorbar=dict(title="h", tickvals=[-1, 0, 1]),
-        hovertemplate="t = %{x} ('%{customdata}')<br>unit %{y}<br>h = %{z:.3f}<extra></extra>",
-    ))
-    _time_axis(fig, trace.tokens)
-    fig.update_yaxes(title="hidden unit", autorange="reversed", dtick=1 if H <= 16 else None)
-    if t is not None:
-        fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color="black", width=3))
-    return _layout(fig, 120 + 22 * H)
-
-
-def step_terms_figure(cell: CellTrace, t: int, gate: str = "a") -> go.Figure:
-    """Every term of one gate's equation at step t (1-based): one column per term, one row per unit."""
-    i = t - 1
-    eq = cell.equation(gate)
-    names = list(eq)
-    terms = np.stack([eq[n][i] for n in names], axis=1)  # (H, n_terms)
-    prev = "h_{t+1}" if cell.reverse else "h_{t-1}"
-    if gate == "a":  # vanilla RNN: the squashed pre-activation is the new state
-        out_label, out = "h_t = tanh(a_t)", cell.hidden[i]
-    else:
-        fn = "tanh" if gate in ("g", "n") else "σ"
-        out_label, out = f"{gate}_t = {fn}(pre_{gate})", cell.gates[gate][i]
-    h_cols = np.stack([cell.h_prev[i], out], axis=1)  # (H, 2)
-    H = terms.shape[0]
-    bound = float(max(1.0, np.abs(np.stack(list(eq.values()))).max()))  # fixed over all t
-    # Both right-hand columns share the diverging [-1, 1] scale, so h_{t-1} and the output compare.
-    # Column labels read as the equation, left to right: a_t = W_xh x_t + b_xh + W_hh h_{t-1} + b_hh.
-    labels = [("" if k == 0 else "= " if k == len(names) - 1 else "+ ") + math_label(n) for k, n in enumerate(names)]
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.06)
-    units = np.arange(H)
-    fig.add_trace(go.Heatmap(
-        z=terms, x=labels, y=units, colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
-        text=terms, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
-        hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Heatmap(
-        z=h_cols, x=[math_label(prev), math_label(out_label)], y=units, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
-        text=h_cols, texttemplate="%{z:.2f}", textfont=dict(size=14), showscale=False,
-        hovertemplate="%{x}<br>unit %{y}<br>value = %{z:.4f}<extra></extra>"), row=1, col=2)
-    fig.update_yaxes(autorange="reversed", dtick=1, title="hidden unit", row=1, col=1)
-    fig.update_yaxes(autorange="reversed", dtick=1, row=1, col=2)
-    fig.update_xaxes(side="top", tickfont=dict(size=17))
-    return _layout(fig, 170 + 24 * H)
-
-
-def prediction_heatmap(trace: RecurrentTrace, truth: list[int] | None = None) -> go.Figure:
-    """p(class | x_1..x_t) after every step, with the true class marked where it is a class."""
-    T, C = trace.probs.shape
-    steps = np.arange(1, T + 1)
-    fig = go.Figure(go.Heatmap(
-        z=trace.probs.T, x=steps, y=np.arange(C), colorscale=SEQUENTIAL, zmin=0, zmax=1,
-        colorbar=dict(title="p", tickvals=[0, 0.5, 1]),
-        hovertemplate="t = %{x}<br>%{y}: p = %{z:.3f}<extra></extra>",
-    ))
-    if truth is not None:
-        ok = [(s, d) for s, d in zip(steps, truth) if 0 <= d < C]
-        if ok:
-            fig.add_trace(go.Scatter(
-                x=[s for s, _ in ok], y=[d for _, d in ok], mode="markers", name="true depth",
-                marker=dict(symbol="circle-open", size=16, color="white", line=dict(width=3)),
-                hovertemplate="t = %{x}<br>true depth %{y}<extra></extra>"))
-    _time_axis(fig, trace.tokens)
-    fig.update_yaxes(title="predicted", tickvals=list(range(C)), ticktext=trace.class_names)
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 150 + 40 * C)
-
-
-def trajectory_figure(points: np.ndarray, tokens: list[str], explained: np.ndarray,
-                      background: np.ndarray | None = None, background_labels: list[str] | None = None,
-                      t: int | None = None) -> go.Figure:
-    """The hidden-state path h_1..h_T in 2-D PCA coordinates, joined in order, labelled by token.
-
-    `background` is a cloud of reference states (e.g. from the task's own data) coloured by label,
-    drawn faintly so the learner sees which region means what.
-    """
-    fig = go.Figure()
-    if background is not None and background_labels is not None:
-        for k, label in enumerate(sorted(set(background_labels))):
-            mask = np.array([b == label for b in background_labels])
-            fig.add_trace(go.Scatter(
-                x=background[mask, 0], y=background[mask, 1], mode="markers", name=label,
-                marker=dict(size=8, color=OKABE_ITO[k % len(OKABE_ITO)], opacity=0.4),
-                hovertemplate=f"{label}<extra>reference</extra>"))
-    labels = [f"{i}:{token_label(tok)}" for i, tok in enumerate(tokens, start=1)]
-    fig.add_trace(go.Scatter(
-        x=points[:, 0], y=points[:, 1], mode="lines+markers+text", name="your input",
-        text=[token_label(tok) for tok in tokens], textposition="top center", textfont=dict(size=18),
-        line=dict(color="black", width=2), marker=dict(size=10, color="black"),
-        customdata=labels, hovertemplate="step %{customdata}<br>PC1 %{x:.3f}, PC2 %{y:.3f}<extra></extra>"))
-    if t is not None:
-        fig.add_trace(go.Scatter(x=[points[t - 1, 0]], y=[points[t - 1, 1]], mode="markers", name=f"t = {t}",
-                                 marker=dict(size=22, symbol="circle-open", color="#D55E00", line=dict(width=4)),
-                                 hoverinfo="skip"))
-    fig.update_xaxes(title=f"PC1 ({explained[0]:.0%} of variance)", zeroline=False)
-    fig.update_yaxes(title=f"PC2 ({explained[1]:.0%} of variance)", zeroline=False)
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return _layout(fig, 520)
-
-
 def loss_chart(steps: list[int], losses: list[float]) -> alt.Chart:
     """Training loss against step, log scale (altair: small, declarative)."""
     df = pd.DataFrame({"step": steps, "loss": losses})
@@ -169,3 +71,11 @@ def loss_chart(steps: list[int], losses: list[float]) -> alt.Chart:
                     tooltip=["step", alt.Tooltip("loss", format=".4f")])
             .properties(height=260)
             .configure_axis(labelFontSize=14, titleFontSize=16))
+
+
+def hidden_heatmap(trace, t: int | None = None) -> go.Figure:
+    """The hidden-state heatmap alone (the checkpoint explorer's name): seqviz.plotting.recurrent.hidden_heatmap
+    returns it with its table."""
+    from seqviz.plotting.recurrent import hidden_heatmap as figure_and_table
+
+    return figure_and_table(trace, t)[0]

@@ -81,8 +81,9 @@ def reading_diagram(tokens: list[str], t: int) -> go.Figure:
     return fig
 
 
-def direction_heatmaps(trace: RecurrentTrace, t: int | None = None) -> go.Figure:
-    """h→_t (top) and h←_t (bottom) as units x time, on one fixed [-1, 1] scale; step t outlined."""
+def direction_heatmaps(trace: RecurrentTrace, t: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
+    """h→_t (top) and h←_t (bottom) as units x time, on one fixed [-1, 1] scale; step t outlined.
+    Table: states_table."""
     fwd, bwd = trace.layers[0][0], trace.layers[0][1]
     H = fwd.hidden.shape[1]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=[
@@ -99,11 +100,12 @@ def direction_heatmaps(trace: RecurrentTrace, t: int | None = None) -> go.Figure
         ann.font = dict(size=17, color=colour)
     _layout(fig, 280 + 2 * 14 * H)
     fig.update_layout(margin=dict(t=40))
-    return fig
+    return fig, states_table(trace)
 
 
-def concat_heatmap(trace: RecurrentTrace, t: int | None = None) -> go.Figure:
-    """trace.output = [h→_t ; h←_t] as (2H) x time: the one vector per position the read-out sees."""
+def concat_heatmap(trace: RecurrentTrace, t: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
+    """trace.output = [h→_t ; h←_t] as (2H) x time: the one vector per position the read-out sees.
+    Table: states_table."""
     out = trace.output
     H = out.shape[1] // 2
     ylabels = [f"h→[{j}]" for j in range(H)] + [f"h←[{j}]" for j in range(H)]
@@ -118,7 +120,7 @@ def concat_heatmap(trace: RecurrentTrace, t: int | None = None) -> go.Figure:
                            font=dict(size=20, color=colour))
     fig.data[0].colorbar.x = 1.08
     _outline_step(fig, t)
-    return _layout(fig, 140 + 2 * 12 * H)
+    return _layout(fig, 140 + 2 * 12 * H), states_table(trace)
 
 
 def readout_split(output: np.ndarray, W_hy: np.ndarray, b_y: np.ndarray, positive: int = 1,
@@ -127,19 +129,27 @@ def readout_split(output: np.ndarray, W_hy: np.ndarray, b_y: np.ndarray, positiv
 
     logit_pos - logit_neg = (w_pos - w_neg) · [h→_t ; h←_t] + (b_pos - b_neg)
                           = (w_pos - w_neg)[:H] · h→_t + (w_pos - w_neg)[H:] · h←_t + (b_pos - b_neg).
-    With two classes, p(positive) = σ(score). output (T, 2H), W_hy (C, 2H), b_y (C,); each result (T,).
+    With two classes, p(positive) = σ(score), also returned as "p". output (T, 2H), W_hy (C, 2H), b_y (C,);
+    each result (T,).
     """
     H = output.shape[1] // 2
     w = W_hy[positive] - W_hy[negative]  # (2H,)
     forward = output[:, :H] @ w[:H]
     backward = output[:, H:] @ w[H:]
     bias = np.full(len(output), float(b_y[positive] - b_y[negative]))
-    return {"forward": forward, "backward": backward, "bias": bias, "score": forward + backward + bias}
+    score = forward + backward + bias
+    return {"forward": forward, "backward": backward, "bias": bias, "score": score, "p": 1 / (1 + np.exp(-score))}
+
+
+def head_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """The read-out's W_hy (C, 2H) and b_y (C,) of a RecurrentNet, as arrays (copies: the model is shared)."""
+    return model.head.weight.detach().numpy().copy(), model.head.bias.detach().numpy().copy()
 
 
 def readout_split_figure(split: dict[str, np.ndarray], tokens: list[str], t: int | None = None,
-                         positive_name: str = "x ahead") -> go.Figure:
-    """Stacked bars: how much of the score for `positive_name` comes from h→_t, from h←_t and from the bias."""
+                         positive_name: str = "x ahead") -> tuple[go.Figure, pd.DataFrame]:
+    """Stacked bars: how much of the score for `positive_name` comes from h→_t, from h←_t and from the bias.
+    Table: t, character and every part of the split."""
     T = len(tokens)
     steps = np.arange(1, T + 1)
     fig = go.Figure()
@@ -155,12 +165,14 @@ def readout_split_figure(split: dict[str, np.ndarray], tokens: list[str], t: int
     fig.update_yaxes(title=f"score for '{positive_name}' (log-odds)")
     fig.update_layout(barmode="relative", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     _outline_step(fig, t)
-    return _layout(fig, 380)
+    table = pd.DataFrame({"t": steps, "character": list(tokens), **split})
+    return _layout(fig, 380), table
 
 
 def comparison_figure(models: dict[str, RecurrentTrace], tokens: list[str], truth: list[int], t: int | None = None,
-                      positive: int = 1) -> go.Figure:
+                      positive: int = 1) -> tuple[go.Figure, pd.DataFrame]:
     """p(class `positive` | the model's reading) per position for each model, on a fixed [0, 1] axis.
+    Table: comparison_table.
 
     Open squares mark the true tag (1 = positive, 0 = not), so a line that follows them knows.
     """
@@ -182,7 +194,7 @@ def comparison_figure(models: dict[str, RecurrentTrace], tokens: list[str], trut
     fig.update_yaxes(title=f"p('{class_name}')", range=[-0.05, 1.05], tickvals=[0, 0.5, 1])
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     _outline_step(fig, t)
-    return _layout(fig, 400)
+    return _layout(fig, 400), comparison_table(models, tokens, truth, positive)
 
 
 # -- the numbers behind the figures ----------------------------------------------------------------
@@ -202,3 +214,8 @@ def comparison_table(models: dict[str, RecurrentTrace], tokens: list[str], truth
     for name, trace in models.items():
         df[f"p({trace.class_names[positive]}) {name}"] = trace.probs[:, positive]
     return df
+
+
+def positions_right(models: dict[str, RecurrentTrace], truth: list[int]) -> dict[str, int]:
+    """How many positions each model tags right (its most probable class is the true tag)."""
+    return {name: int((tr.probs.argmax(axis=1) == np.asarray(truth)).sum()) for name, tr in models.items()}

@@ -1,4 +1,5 @@
-"""Figures of the train-and-compare lesson: data frames in, plotly figures out. No streamlit.
+"""Figures of the train-and-compare lesson: a comparison or sweeps in, the figure and the table behind it out
+(seqviz.compare's loss_frame / eval_frame / sweeps_frame). No streamlit.
 
 One colour, one marker symbol and one dash style per architecture (Okabe-Ito, so colour-blind
 readers can tell them apart, and a grey-scale print too), the same in every figure of the page.
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from seqviz import compare
 from seqviz.compare import CHANCE, LABELS
 from seqviz.plotting import OKABE_ITO, _layout
 
@@ -39,7 +41,25 @@ def _legend(fig: go.Figure) -> None:
     fig.update_yaxes(tickfont=dict(size=15), title_font=dict(size=16))
 
 
-def loss_curves_figure(df: pd.DataFrame) -> go.Figure:
+def loss_curves_figure(comp: compare.Comparison, window: int = 20) -> tuple[go.Figure, pd.DataFrame]:
+    """Training loss of each model of a comparison (compare.loss_frame, running mean over `window` steps)."""
+    df = compare.loss_frame(comp, window)
+    return _loss_curves(df), df
+
+
+def accuracy_curves_figure(comp: compare.Comparison) -> tuple[go.Figure, pd.DataFrame]:
+    """Held-out accuracy of each model of a comparison after each check (compare.eval_frame)."""
+    df = compare.eval_frame(comp)
+    return _accuracy_curves(df), df
+
+
+def lag_sweep_figure(shipped: compare.Sweep | None, live: list) -> tuple[go.Figure, pd.DataFrame]:
+    """Accuracy against lag: the shipped sweep (solid) and the learner's live ones (open markers)."""
+    df = compare.sweeps_frame(shipped, live)
+    return _lag_sweep(df), df
+
+
+def _loss_curves(df: pd.DataFrame) -> go.Figure:
     """Training loss against step, one line per architecture (df: arch, step, loss, smoothed).
 
     The bold line is the running mean (a single batch's loss is noisy); the faint one each batch.
@@ -61,7 +81,7 @@ def loss_curves_figure(df: pd.DataFrame) -> go.Figure:
     return _layout(fig, 380)
 
 
-def accuracy_curves_figure(df: pd.DataFrame) -> go.Figure:
+def _accuracy_curves(df: pd.DataFrame) -> go.Figure:
     """Held-out accuracy against step, one line per architecture (df: arch, step, accuracy)."""
     fig = go.Figure()
     for arch in [a for a in LABELS if a in set(df["arch"])]:
@@ -78,7 +98,7 @@ def accuracy_curves_figure(df: pd.DataFrame) -> go.Figure:
     return _layout(fig, 380)
 
 
-def lag_sweep_figure(df: pd.DataFrame, reference: str = "shipped") -> go.Figure:
+def _lag_sweep(df: pd.DataFrame, reference: str = "shipped") -> go.Figure:
     """Accuracy after a fixed number of steps against the lag (df: source, arch, lag, accuracy, steps, settings).
 
     Markers of the three architectures sit a marker's width apart around each lag (the hover gives

@@ -26,6 +26,27 @@ GATE_INFO = {  # name -> (what it is, its squashing function)
     "r": ("reset gate", "σ"), "z": ("update gate", "σ"), "n": ("candidate", "tanh"),
 }
 STATE_INFO = {"c": "cell state", "h": "hidden state"}
+MEMORY_GATE = {"lstm": "f", "gru": "z"}  # the gate on the state's direct path, the one the lesson forces
+EQUATIONS = {  # cell -> its equations for st.latex, in PyTorch's form (the GRU's reset gate on W_hn h + b_hn)
+    "lstm": r"""\begin{aligned}
+i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) && \text{input gate} \\
+f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) && \text{forget gate} \\
+g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) && \text{candidate} \\
+o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) && \text{output gate} \\
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t, \qquad h_t = o_t \odot \tanh(c_t)
+\end{aligned}""",
+    "gru": r"""\begin{aligned}
+r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) && \text{reset gate} \\
+z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) && \text{update gate} \\
+n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) && \text{candidate} \\
+h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+\end{aligned}""",
+}
+
+
+def mean_sigmoid_gates(cell: CellTrace, start: int = 2) -> dict[str, float]:
+    """Each σ gate's mean over steps start..T and every unit (from 2: the steps after the symbol)."""
+    return {g: float(cell.gates[g][start - 1:].mean()) for g in cell.gate_names if is_sigmoid(g)}
 LATEX_FN = {"σ": r"\sigma", "tanh": r"\tanh"}
 
 
@@ -78,9 +99,11 @@ def _scale(name: str, cell: CellTrace) -> dict:
     return dict(colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0)
 
 
-def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None, unit: int | None = None) -> go.Figure:
+def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None,
+               unit: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """Every gate, c_t and h_t of one cell as units x time heatmaps, two to a row, each with its own
-    colour bar on its fixed scale (see _scale). Step t and unit (0-based) are outlined if given."""
+    colour bar on its fixed scale (see _scale). Step t and unit (0-based) are outlined if given.
+    Table: gates_frame."""
     names = _panels(cell)
     rows = math.ceil(len(names) / 2)
     T, H = cell.hidden.shape
@@ -108,7 +131,7 @@ def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None, unit: i
     fig.update_annotations(font=dict(size=18))
     fig = _layout(fig, 110 + rows * (70 + 8 * H))
     fig.update_layout(margin=dict(t=45))  # the top row's 18 px titles sit above the plot: room, or they are cut off
-    return fig
+    return fig, gates_frame(cell, tokens)
 
 
 def gates_frame(cell: CellTrace, tokens: list[str]) -> pd.DataFrame:
@@ -121,9 +144,9 @@ def gates_frame(cell: CellTrace, tokens: list[str]) -> pd.DataFrame:
     return df
 
 
-def unit_lines(cell: CellTrace, tokens: list[str], unit: int, t: int | None = None) -> go.Figure:
+def unit_lines(cell: CellTrace, tokens: list[str], unit: int, t: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """One unit over time: its σ gates on [0, 1]; its tanh candidate and h_t on [-1, 1]; and for the
-    LSTM its cell state c_t on a range fitted to this unit (c is unbounded)."""
+    LSTM its cell state c_t on a range fitted to this unit (c is unbounded). Table: gates_frame's rows of the unit."""
     names = _panels(cell)
     groups = [[n for n in names if is_sigmoid(n)], [n for n in names if not is_sigmoid(n) and n != "c"]]
     titles = ["gates (σ: between 0 and 1)", "candidate and hidden state (tanh: between -1 and 1)"]
@@ -153,12 +176,14 @@ def unit_lines(cell: CellTrace, tokens: list[str], unit: int, t: int | None = No
         fig.add_vline(x=t, line=dict(color="black", width=2, dash="dash"))
     fig.update_layout(legend=dict(orientation="h", y=1.04, yanchor="bottom", x=0))
     fig.update_annotations(font=dict(size=17))
-    return _layout(fig, 120 + 200 * len(groups), None)
+    df = gates_frame(cell, tokens)
+    return _layout(fig, 120 + 200 * len(groups), None), df[df["unit"] == unit].reset_index(drop=True)
 
 
-def answer_bars(probs: dict[str, np.ndarray], class_names: list[str], truth: int | None = None) -> go.Figure:
+def answer_bars(probs: dict[str, np.ndarray], class_names: list[str],
+                truth: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """The answer p(symbol | whole text) as bars, one series per label (e.g. before / after an
-    intervention), on the fixed [0, 1] range, with the dashed line at chance 1/C."""
+    intervention), on the fixed [0, 1] range, with the dashed line at chance 1/C. Table: symbol, each series."""
     fig = go.Figure()
     for k, (label, p) in enumerate(probs.items()):
         fig.add_trace(go.Bar(x=class_names, y=np.asarray(p), name=label, marker_color=OKABE_ITO[k],
@@ -177,11 +202,12 @@ def answer_bars(probs: dict[str, np.ndarray], class_names: list[str], truth: int
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     _layout(fig, 380)
     fig.update_layout(margin=dict(r=70))
-    return fig
+    return fig, pd.DataFrame({"symbol": class_names, **{label: np.asarray(p) for label, p in probs.items()}})
 
 
-def step_probs_figure(trace: RecurrentTrace, truth: int | None = None) -> go.Figure:
-    """trace.step_probs: the answer the model would give if the text ended at step t, over time."""
+def step_probs_figure(trace: RecurrentTrace, truth: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
+    """trace.step_probs: the answer the model would give if the text ended at step t, over time.
+    Table: t, character, each symbol's probability."""
     T, C = trace.step_probs.shape
     fig = go.Figure(go.Heatmap(
         z=trace.step_probs.T, x=np.arange(1, T + 1), y=np.arange(C), colorscale=SEQUENTIAL, zmin=0, zmax=1,
@@ -192,13 +218,15 @@ def step_probs_figure(trace: RecurrentTrace, truth: int | None = None) -> go.Fig
         fig.add_hrect(y0=truth - 0.5, y1=truth + 0.5, line=dict(color="#D55E00", width=3))
     _token_ticks(fig, trace.tokens, max_labels=20)  # it sits in a narrow column: 46 labels would run together
     fig.update_yaxes(title="symbol", tickvals=list(range(C)), ticktext=trace.class_names, autorange="reversed")
-    return _layout(fig, 380)
+    table = pd.DataFrame({"t": np.arange(1, T + 1), "character": list(trace.tokens)}).join(
+        pd.DataFrame(trace.step_probs, columns=trace.class_names))
+    return _layout(fig, 380), table
 
 
 def state_before_after(before: CellTrace, after: CellTrace, tokens: list[str], state: str,
-                       changed: tuple[int, ...] = ()) -> go.Figure:
+                       changed: tuple[int, ...] = ()) -> tuple[go.Figure, pd.DataFrame]:
     """One state (c or h), units x time, as trained (top) and with an intervention (bottom), on one
-    colour range; units the intervention touches are marked on the axis."""
+    colour range; units the intervention touches are marked on the axis. Table: t, character, unit, both."""
     a, b = _values(before, state), _values(after, state)
     bound = 1.0 if state == "h" else float(max(1.0, np.abs(a).max(), np.abs(b).max()))
     T, H = a.shape
@@ -223,7 +251,10 @@ def state_before_after(before: CellTrace, after: CellTrace, tokens: list[str], s
     fig.update_annotations(font=dict(size=17))
     fig = _layout(fig, 160 + 2 * (40 + 9 * H))
     fig.update_layout(margin=dict(t=45))  # room for the top panel's title above the plot
-    return fig
+    table = pd.DataFrame({"t": np.repeat(np.arange(1, T + 1), H), "character": np.repeat(tokens, H),
+                          "unit": np.tile(np.arange(H), T), f"{state} as trained": a.reshape(-1),
+                          f"{state} with the intervention": b.reshape(-1)})
+    return fig, table
 
 
 # -- the equations with the real numbers, for st.latex -------------------------------------------

@@ -3,7 +3,8 @@
 - gradient_curves_figure: ‖∂L/∂h_t‖ over t for several models, one panel a stage (log scale);
 - scaled_rnn_figure: the vanilla RNN's curve with W_hh scaled, against the unscaled one;
 - jacobian_products_figure: ‖J_T ... J_{t+1}‖, the gradient it bounds, and each ‖J_t‖;
-- jacobian_heatmap: one step's J_t = diag(1 - h_t²) W_hh, next to its two factors.
+- jacobian_heatmap: one step's J_t = diag(1 - h_t²) W_hh, next to its two factors;
+each returns the figure and the table behind it. listed / kept write the lesson's numbers.
 
 Values that are exactly 0 (float32 underflow) have no place on a log axis: they are drawn as gaps.
 """
@@ -11,10 +12,12 @@ Values that are exactly 0 (float32 underflow) have no place on a log axis: they 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, _time_axis, math_label, token_label
+from seqviz import gradients as G
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, _time_axis, math_label, tex_number, token_label
 
 ARCH_COLOURS = {"Vanilla RNN": OKABE_ITO[4], "LSTM": OKABE_ITO[0], "GRU": OKABE_ITO[2]}
 GRAD = "‖∂L/∂h<sub>t</sub>‖"
@@ -60,8 +63,9 @@ def _hover(name: str, what: str = GRAD) -> str:
 
 
 def gradient_curves_figure(tokens: list[str], curves: dict[str, dict[str, np.ndarray]],
-                           relative: bool = False) -> go.Figure:
+                           relative: bool = False) -> tuple[go.Figure, pd.DataFrame]:
     """{stage: {model: ‖∂L/∂h_t‖ (T,)}} -> one panel a stage, stacked, sharing t and the log y range.
+    Table: G.curves_table.
 
     relative: divide each curve by its last value, so every curve ends at 1 and the y axis reads as
     "the fraction of the end's gradient that reaches step t".
@@ -88,12 +92,12 @@ def gradient_curves_figure(tokens: list[str], curves: dict[str, dict[str, np.nda
     _log_axis(fig, label, *drawn)
     fig.update_annotations(font=dict(size=18))
     fig.update_layout(legend=dict(orientation="h", y=1.06, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 330 * len(stages) + 60)
+    return _layout(fig, 330 * len(stages) + 60), G.curves_table(tokens, curves)
 
 
 def scaled_rnn_figure(tokens: list[str], norms: np.ndarray, reference: np.ndarray, factor: float,
-                      rho: float, rho_ref: float) -> go.Figure:
-    """The vanilla RNN's ‖∂L/∂h_t‖ with W_hh × factor (solid), and with W_hh as it is (dashed)."""
+                      rho: float, rho_ref: float) -> tuple[go.Figure, pd.DataFrame]:
+    """The vanilla RNN's ‖∂L/∂h_t‖ with W_hh × factor (solid), and with W_hh as it is (dashed). Table: both curves."""
     steps = np.arange(1, len(tokens) + 1)
     labels = np.array([token_label(t) for t in tokens])
     fig = go.Figure()
@@ -109,13 +113,17 @@ def scaled_rnn_figure(tokens: list[str], norms: np.ndarray, reference: np.ndarra
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     for tr in fig.data:
         tr.name = math_label(tr.name)
-    return _layout(fig, 420)
+    table = G.curves_table(tokens, {f"W_hh x {factor:g}": {"Vanilla RNN": norms}, "W_hh x 1": {"Vanilla RNN": reference}})
+    return _layout(fig, 420), table
 
 
-def jacobian_products_figure(tokens: list[str], products: np.ndarray, grad_ratio: np.ndarray,
-                             step_norms: np.ndarray, k: int | None = None) -> go.Figure:
+def jacobian_products_figure(tokens: list[str], jac: G.RNNJacobians,
+                             k: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """Going back from T: ‖J_T ... J_{t+1}‖ (the bound), ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ (what the gradient
-    does), and ‖J_t‖ (one step's Jacobian), all on one log axis; a line at step k."""
+    does), and ‖J_t‖ (one step's Jacobian), all on one log axis; a line at step k. Table: G.jacobian_table."""
+    table = G.jacobian_table(tokens, jac)
+    products, grad_ratio, step_norms = (table[c].to_numpy() for c in
+                                        ("||J_T...J_(t+1)||", "||dL/dh_t|| / ||dL/dh_T||", "||J_t||"))
     steps = np.arange(1, len(tokens) + 1)
     labels = np.array([token_label(t) for t in tokens])
     fig = go.Figure()
@@ -134,15 +142,16 @@ def jacobian_products_figure(tokens: list[str], products: np.ndarray, grad_ratio
     _token_axis(fig, tokens)
     _log_axis(fig, "spectral norm", products, grad_ratio, step_norms)
     fig.update_layout(legend=dict(orientation="h", y=1.08, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 440)
+    return _layout(fig, 440), table
 
 
-def jacobian_heatmap(slope: np.ndarray, W_hh: np.ndarray, J: np.ndarray, t: int) -> go.Figure:
+def jacobian_heatmap(jac: G.RNNJacobians, t: int) -> tuple[go.Figure, pd.DataFrame]:
     """J_t = diag(1 - h_t²) W_hh beside its factors: the column 1 - h_t² (Viridis, [0, 1]) and W_hh.
 
     W_hh and J_t share one diverging scale fixed by max |W_hh|; since 0 ≤ 1 - h² ≤ 1, J_t is W_hh
-    with each row i faded by 1 - h_t[i]², and never brighter.
+    with each row i faded by 1 - h_t[i]², and never brighter. Table: G.jacobian_matrix_table.
     """
+    slope, W_hh, J = jac.slope[t - 1], jac.W_hh, jac.J[t - 1]
     H = W_hh.shape[0]
     units = np.arange(H)
     bound = float(np.abs(W_hh).max()) or 1.0
@@ -174,4 +183,16 @@ def jacobian_heatmap(slope: np.ndarray, W_hh: np.ndarray, J: np.ndarray, t: int)
     fig.update_annotations(font=dict(size=18))
     fig = _layout(fig, 560)
     fig.update_layout(margin=dict(t=60))
-    return fig
+    return fig, G.jacobian_matrix_table(jac, t)
+
+
+# -- numbers in the lesson's sentences (st.markdown with LaTeX) ------------------------------------------
+def listed(by_name: dict, field: str) -> str:
+    """'Vanilla RNN $0.001$, LSTM $0.5$, ...': one field of each model's G.Reach."""
+    return ", ".join(f"{name} ${tex_number(getattr(x, field))}$" for name, x in by_name.items())
+
+
+def kept(p: G.MemoryPath) -> str:
+    """What a gated cell's direct path keeps, in words (G.memory_path)."""
+    return (f"${p.gate}_t$ averages {p.mean:.2f}, and $\\prod_t {p.gate}_t = {tex_number(p.product_median)}$ for the "
+            f"median unit, ${tex_number(p.product_max)}$ for the unit that keeps the most")

@@ -2,9 +2,12 @@
 
 Everything that touches streamlit outside `pages/` lives here, so the rest of `seqviz` imports
 without it. Caching rules (DESIGN.md):
-- shipped models: `st.cache_resource`, keyed by checkpoint name; read-only, never trained;
-- traces and projections of shipped models: `st.cache_data`, keyed by names and plain values;
-- a model the learner trains: that session's `st.session_state`, as a `TrainingRun`.
+- shipped files: `shipped(name)`, one `st.cache_resource` over the labs' registry (seqviz.labs.load);
+  read-only, never trained;
+- traces of shipped models: `trace(name, ...)`, one `st.cache_data` over the owning lab's `trace`,
+  keyed by names and plain values; each lab's own cached views live in seqviz/ui/<lab>.py;
+- a model the learner trains: the session's one store (seqviz/ui/store.py), written by the one
+  "train your own" block (seqviz/ui/training.py).
 """
 
 from __future__ import annotations
@@ -12,26 +15,18 @@ from __future__ import annotations
 import inspect
 import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-
-import numpy as np
 import streamlit as st
 import torch
 
-from seqviz import labs, zoo
-from seqviz.labs import DEFAULT_PAGE, PageSpec, all_pages, page_address  # noqa: F401 - the pages' and tests' names
-
 from seqviz import labs
-from seqviz.analysis import PCABasis, fit_pca
-from seqviz.checkpoints import Checkpoint, CheckpointError
-from seqviz.models.recurrent import Intervention
-from seqviz.trace import RecurrentTrace
+from seqviz.labs import DEFAULT_PAGE, PageSpec, all_pages, page_address  # noqa: F401 - the pages' and tests' names
+from seqviz.checkpoints import CheckpointError
+from seqviz.shipped import ASSETS, SnapshotError
 from seqviz.ui import classroom
 
-
-ICON = str(zoo.ASSETS / "icon.png")  # a local file: a material icon as favicon is fetched from a CDN
+ICON = str(ASSETS / "icon.png")  # a local file: a material icon as favicon is fetched from a CDN
 
 
 # -- navigation: the labs' registry (seqviz.labs) is the one table ---------------------------------
@@ -56,7 +51,8 @@ def configure_runtime() -> None:
 
 # -- shipped files, cached and shared by every session (never trained, never mutated) -------------
 @st.cache_resource(show_spinner="Loading the shipped model...")
-def _shipped(name: str):
+def load_shipped(name: str):
+    """Any shipped file, loaded once per server (raises CheckpointError or SnapshotError): for lab modules."""
     return labs.load(name)
 
 
@@ -64,8 +60,8 @@ def shipped(name: str):
     """Any shipped file of any lab (checkpoint, vectors, data, snapshots), loaded once per server and shared;
     None after one sentence on the page saying why it cannot be used."""
     try:
-        return _shipped(name)
-    except (CheckpointError, labs.attention.SnapshotError, ValueError) as err:
+        return load_shipped(name)
+    except (CheckpointError, SnapshotError, ValueError) as err:
         st.error(f"The shipped file {name!r} cannot be used: {err}")
         return None
 
@@ -74,52 +70,7 @@ def shipped(name: str):
 def trace(name: str, *args, **kwargs):
     """The trace of a shipped model on plain values (text, step, settings), by its lab's `trace`; cached per
     server. The page has already checked the values (e.g. with its task's check_text)."""
-    return labs.owner(name).trace(_shipped(name), *args, **kwargs)
-
-
-@st.cache_resource(show_spinner="Loading the shipped model...")
-def _load_shipped(name: str) -> Checkpoint:
-    return zoo.load(name)
-
-
-def shipped_checkpoint(name: str) -> Checkpoint | None:
-    """The shipped checkpoint, or None after showing one sentence saying why it cannot be used."""
-    try:
-        return _load_shipped(name)
-    except CheckpointError as err:
-        st.error(f"The shipped model {name!r} cannot be used: {err}")
-        return None
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def shipped_trace(name: str, text: str, intervention: Intervention | None = None) -> RecurrentTrace:
-    """The trace of a shipped model on a text the page has already checked with task.check_text."""
-    ckpt = _load_shipped(name)
-    tokens = list(text)
-    return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.task.class_names, intervention)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def shipped_reference_states(name: str, n: int = 150, seed: int = 7) -> tuple[PCABasis, np.ndarray, list[str]]:
-    """PCA of the hidden states the shipped model visits on its own task's data."""
-    ckpt = _load_shipped(name)
-    return reference_states(ckpt.model, ckpt.task, ckpt.vocab, n, seed)
-
-
-def reference_states(model, task, vocab, n: int = 150, seed: int = 7,
-                     max_points: int = 400) -> tuple[PCABasis, np.ndarray, list[str]]:
-    """Hidden states on n generated texts: the PCA basis (fitted on all of them), and a seeded sample
-    of at most max_points of their 2-D points with labels to draw (thousands of SVG points make
-    every rerun slow in the browser)."""
-    x, y = task.tensors(task.dataset(n, seed), vocab)
-    with torch.no_grad():
-        h = model.hidden_states(x)[..., : model.cfg.hidden_size]  # (B, T, H): top layer, left to right
-    real = (y >= 0).numpy()  # padding excluded
-    states = h.numpy()[real]  # (N, H)
-    labels = [task.class_names[int(c)] for c in y.numpy()[real]]
-    basis = fit_pca(states, k=2)
-    keep = np.random.default_rng(seed).permutation(len(states))[:max_points]
-    return basis, basis.project(states[keep]), [labels[i] for i in keep]
+    return labs.owner(name).trace(load_shipped(name), *args, **kwargs)
 
 
 # -- figures: chart, export, code --------------------------------------------------------------
@@ -230,62 +181,6 @@ def clamp_state(key: str, hi: int, lo: int = 1) -> None:
     value = st.session_state.get(key)
     if isinstance(value, (int, float)) and not lo <= value <= hi:
         st.session_state[key] = min(max(int(value), lo), hi)
-
-
-def state_default(key: str, default):
-    """Read cross-page or optional session state with a default: pages must work when opened directly."""
-    return st.session_state.get(key, default)
-
-
-# -- models a learner trained in this session, shared between the lab's pages ---------------------
-@dataclass
-class SessionModel:
-    """A model trained in this browser session: its run (model, optimiser, history) and its task."""
-
-    label: str  # shown in pickers, e.g. "LSTM, lag 30"
-    run: object  # seqviz.training.TrainingRun
-    task: object  # the task instance it trains on (its vocab, class names and check_text)
-
-
-def session_models() -> dict[str, SessionModel]:
-    """This session's trained models by label (empty when a page is opened first, in a new session)."""
-    return st.session_state.setdefault("lab_models", {})
-
-
-def register_session_model(model: SessionModel) -> None:
-    session_models()[model.label] = model
-
-
-# -- training a session's own model ------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
-def recipe_test_data(name: str):
-    """The held-out set of a shipped recipe (read-only tensors, shared)."""
-    return labs.recurrent.RECIPES[name].test_data()
-
-
-from seqviz.ui.training import train_live  # noqa: E402,F401 - transitional: pages move to training.train_your_own
-
-
-# -- translation (pages/attention_translation.py) ----------------------------------------------------
-@st.cache_data(max_entries=256, show_spinner=False)
-def shipped_translation(name: str, text: str, beam: int = 1):
-    """The Seq2SeqTrace of a shipped translation model on a sentence the page has checked with
-    task.check_text (words separated by spaces): greedy for beam 1, beam search (with its tree) above."""
-    ckpt = _load_shipped(name)
-    tokens = text.split()
-    return ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.target_vocab, beam=beam,
-                            max_len=2 * len(tokens) + 5)
-
-
-@st.cache_data(max_entries=8, show_spinner="Scoring the test sentences...")
-def shipped_token_accuracy_by_length(name: str, n: int = 600) -> dict:
-    """Teacher-forced token accuracy by source length of a shipped translation model on the first n
-    test sentences (computed once per server: the checkpoints record exact match by length only)."""
-    from seqviz.models.seq2seq import token_accuracy_by_length
-
-    ckpt = _load_shipped(name)
-    pairs = ckpt.task.dataset(n, labs.attention.TRANSLATION_RECIPES[name].test_seed, split="test")
-    return token_accuracy_by_length(ckpt.model, pairs, ckpt.vocab, ckpt.target_vocab)
 
 
 # -- the server ----------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ def snapshot_metrics(key: str, _snapshots: list, words: tuple, groups: dict, ana
 def _shipped_map(method: str, view: str) -> lab.TrainingMap:
     from seqviz import ui
 
-    return lab.shipped_map(ui._shipped(lab.file_name(method)), view)
+    return lab.shipped_map(ui.load_shipped(lab.file_name(method)), view)
 
 
 def training_map(view: str, own: LearnerModel | None) -> lab.TrainingMap | None:
@@ -275,7 +275,7 @@ def shipped_vectors(method: str) -> tuple[WordVectors | None, str | None]:
     from seqviz import ui
 
     try:
-        return ui._shipped(lab.file_name(method)).vectors, None
+        return ui.load_shipped(lab.file_name(method)).vectors, None
     except (CheckpointError, OSError, ValueError, KeyError) as err:  # a missing or damaged asset
         return None, f"The shipped {SHIPPED[method]} vectors cannot be read: {str(err).splitlines()[0][:200]}"
 
@@ -462,7 +462,7 @@ def shipped_file(method: str, fmt: str) -> bytes:
     from seqviz import ui
     from seqviz.vectorfiles import write_vectors
 
-    return write_vectors(ui._shipped(lab.file_name(method)).vectors, fmt)
+    return write_vectors(ui.load_shipped(lab.file_name(method)).vectors, fmt)
 
 
 __all__ = ["SHIPPED", "builtin_corpus", "builtin_cooccurrence", "corpus_picker", "count", "counts", "group_purity",

@@ -33,7 +33,7 @@ MAX_CHARS = 600  # 40 words of the toy language fit easily; a longer text would 
 @st.cache_data(max_entries=8, show_spinner="Scoring the test sentences...")
 def token_accuracy_by_length(name: str, n: int = 600) -> dict:
     """Teacher-forced token accuracy by source length of a shipped translation model (first n test sentences)."""
-    return labs.attention.TRANSLATION_RECIPES[name].token_accuracy(ui._shipped(name).model, n)
+    return labs.attention.TRANSLATION_RECIPES[name].token_accuracy(ui.load_shipped(name).model, n)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
