@@ -196,11 +196,11 @@ def test_a_broken_snapshot_file_gets_one_sentence_and_the_rest_works(monkeypatch
         raise labs.attention.SnapshotError("The snapshot file translation-snapshots.json is missing; rebuild it.")
 
     monkeypatch.setattr(labs.attention, "load_translation_snapshots", broken)
-    ui._shipped.clear()  # the shipped files are cached per server: read them again through the broken loader
+    ui.load_shipped.clear()  # the shipped files are cached per server: read them again through the broken loader
     try:
         at = open_page(PAGE)
     finally:
-        ui._shipped.clear()
+        ui.load_shipped.clear()
     assert_clean(at)
     assert len(at.error) == 1 and "translation-snapshots.json is missing" in at.error[0].value
     assert [h.value for h in at.header] == HEADERS and len(charts(at)) == CHARTS - 2
@@ -252,7 +252,7 @@ def test_the_learners_model_downloads_as_a_checkpoint_that_reopens_with_the_same
 
 
 def test_training_a_copy_leaves_the_shipped_model_unchanged():
-    shipped = ui._shipped("translation-attention").model  # the cached object the page copies
+    shipped = ui.load_shipped("translation-attention").model  # the cached object the page copies
     before = {k: v.clone() for k, v in shipped.state_dict().items()}
     at = open_page(PAGE)
     at.radio(key="tr_own_start").set_value("the shipped model").run()
@@ -272,7 +272,7 @@ def test_my_model_draws_the_heatmap_when_chosen():
     assert_clean(at)
     model = own(at).model
     words = "the cat sees a dog".split()
-    ckpt = ui._shipped("translation-attention")
+    ckpt = ui.load_shipped("translation-attention")
     tr = model.trace(ckpt.vocab.encode(words), words, ckpt.target_vocab, max_len=2 * len(words) + 5)
     z = z_of(charts(at)[0])
     np.testing.assert_allclose(z, tr.weights[0, 0], rtol=1e-5, atol=1e-6)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import torch
 
@@ -20,6 +20,7 @@ class TextCheck:
     tokens: list[str] | None  # the characters to feed the model, or None when there is an error
     error: str | None  # one sentence saying why the text cannot be used
     note: str | None  # one sentence the learner should know, when the text is usable
+    corpus: Any = None  # a whole text as sentences (seqviz.tasks.corpus.Corpus), for tasks that train on it
 
 
 def pad_ids(texts: list[str], vocab: Vocab) -> torch.Tensor:
