@@ -43,9 +43,9 @@ def seq2seq() -> None:
     task = TranslationTask()
     vocab, target_vocab = task.vocab(), task.target_vocab()
     try:
-        from seqviz import zoo_transformer
+        from seqviz import labs
 
-        model, origin = zoo_transformer.load().model, "shipped"
+        model, origin = labs.load("translation-transformer").model, "shipped"
     except CheckpointError:
         torch.manual_seed(0)
         model, origin = TransformerSeq2Seq(TransformerSeq2SeqConfig(len(vocab), len(target_vocab))).eval(), "random"
@@ -117,19 +117,19 @@ def attention() -> None:
 def training_speed() -> None:
     """Seconds per training step of the two shipped recipes on the same batches, same process: the
     checkpoints' recorded training seconds come from different builds (and machine loads)."""
-    from seqviz import zoo, zoo_transformer
     from seqviz import labs
     from seqviz.training import TrainingRun
 
     times = {}
-    for label, recipe in (("transformer", zoo_transformer.RECIPE), ("GRU + attention", labs.attention.TRANSLATION_RECIPES["translation-attention"])):
+    rnn = labs.attention.TRANSLATION_RECIPES["translation-attention"]
+    for label, recipe in (("transformer", labs.transformers.TRANSLATION_RECIPE), ("GRU + attention", rnn)):
         run = TrainingRun.start(recipe.build_model(), recipe.training_batches(), lr=recipe.lr)
         for _ in run.train(5):  # warm-up
             pass
         times[label] = best_of(lambda: [None for _ in run.train(5)], 1, repeat=5) / 5
     t, r = times["transformer"], times["GRU + attention"]
     print(f"training step (batch 64): transformer {t * 1e3:.0f} ms, GRU + attention {r * 1e3:.0f} ms: "
-          f"{t / r:.2f}x; recipes: {zoo_transformer.RECIPE.steps} vs {labs.attention.TRANSLATION_RECIPES['translation-attention'].steps} steps")
+          f"{t / r:.2f}x; recipes: {labs.transformers.TRANSLATION_RECIPE.steps} vs {rnn.steps} steps")
 
 
 if __name__ == "__main__":

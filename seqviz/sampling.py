@@ -59,6 +59,11 @@ class Filtered:
     def notes(self) -> list[str]:
         return [s.note for s in self.stages if s.note]
 
+    @property
+    def n_kept(self) -> int:
+        """How many tokens can still be drawn after every filter."""
+        return int((self.probs > 0).sum())
+
 
 def softmax(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)

@@ -57,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, spec in lab.builds.items():
                 print(f"{name:24s} {lab.name:13s} {spec.description}")
     elif args.cmd == "build":
+        done = set()  # one run can write several files (speech-las also writes speech-snapshots): run it once
         for name in builds if "all" in args.names else args.names:
-            build(name)
+            if builds[name].run not in done:
+                done.add(builds[name].run)
+                build(name)
     elif args.cmd == "checksum":
         sums = read_checksums(CHECKSUMS)
         for f in args.files:

@@ -165,8 +165,8 @@ def test_word_vectors_lead_to_the_loader_and_the_explorer():
 
 
 EVERY_LAB = [("recurrent", "Vanilla RNN: mine", "rnn-brackets"), ("recurrent", "LSTM, lag 30", "recall-lstm"),
-             ("translation", "Translation: mine", "translation-attention"), ("sentiment", "Sentiment: LSTM", "sentiment-lstm"),
-             ("speech", "Speech: mine", "speech-las"), ("lm", "GPT: mine", "lm-gpt"), ("embeddings", "skip-gram, 5 epochs", None)]
+             ("attention", "Translation: mine", "translation-attention"), ("sentiment", "Sentiment: LSTM", "sentiment-lstm"),
+             ("speech", "Speech: mine", "speech-las"), ("transformers", "GPT: mine", "lm-gpt"), ("embeddings", "skip-gram, 5 epochs", None)]
 
 
 def test_every_labs_trained_model_appears_in_the_explorer():

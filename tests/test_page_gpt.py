@@ -4,10 +4,11 @@ training a chunk live, and bad input (prompts, pasted text, links)."""
 import pytest
 from test_pages import assert_clean, open_page
 
-from seqviz import zoo_lm
-from seqviz.ui import lm as lmui
+from seqviz import ui
+from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
 
-PAGE = "pages/transformer_lm.py"
+PAGE = "pages/transformer_gpt.py"
+STORIES = "GPT: built-in stories"
 HEADERS = ["1. The next character", "2. Choosing a character: temperature, top-k, top-p",
            "3. Generating, one character at a time", "4. How good is it? Perplexity", "5. Train your own"]
 DEFAULT_CHARTS = 7  # next (GPT, bigram), stages, generation, attention grid, one head, perplexity
@@ -88,16 +89,6 @@ def test_top_p_zero_and_top_k_one_keep_one_character():
         assert "1 of 33 characters can be drawn" in captions(at)
 
 
-def test_step_layer_and_head_pick_the_attention_shown():
-    at = open_page(PAGE)
-    at.slider(key="gpt_step").set_value(7).run()
-    at.selectbox(key="gpt_layer").set_value(1).run()
-    at.selectbox(key="gpt_head").set_value(3).run()
-    assert_clean(at)
-    assert "Step **7**" in " ".join(m.value for m in at.markdown)
-    assert "Layer 2, head 4" in captions(at)
-
-
 def test_fewer_characters_clamp_the_step():
     at = open_page(PAGE)
     at.slider(key="gpt_step").set_value(60).run()
@@ -136,49 +127,74 @@ def test_out_of_range_links_open_cleanly(query):
     assert not at.error and len(charts(at)) == DEFAULT_CHARTS
 
 
-def test_training_a_chunk_keeps_the_model_in_the_session():
+def learner(at, label=STORIES):
+    return at.session_state["learner_models"].get(label)
+
+
+def test_training_a_chunk_puts_the_model_in_the_store_and_it_downloads():
     at = open_page(PAGE)
-    cached = lmui._load_lm(zoo_lm.NAME).model
+    cached = ui.load_shipped("lm-gpt").model
     before = {k: v.clone() for k, v in cached.state_dict().items()}
-    at.selectbox(key="gpt_chunk").set_value(25).run()
-    at.button(key="gpt_train").click().run()
+    at.select_slider(key="gpt_own_n").set_value(25).run()
+    at.button(key="gpt_own_train").click().run()
     assert_clean(at)
-    own = at.session_state[lmui.OWN]
-    assert own.run.step == 25 and len(own.checks) == 1 and own.label == "built-in stories"
-    assert own.checks[0]["validation loss"] < 3.5  # below log(33): it has learned the letter frequencies
+    own = learner(at)
+    assert own.lab == "transformers" and own.steps == 25 and len(own.extra["checks"]) == 1
+    assert own.extra["checks"][0]["validation loss"] < 3.5  # below log(33): it has learned the letter frequencies
+    weights, config = checkpoint_bytes(own.model, {"name": "x", **own.meta})
+    again = parse_checkpoint(weights, config)
+    assert again.vocab.to_list() == own.meta["vocab"]
+    assert all(again.model.state_dict()[k].equal(v) for k, v in own.model.state_dict().items())
     assert "25 steps" in " ".join(m.value for m in at.markdown)
     assert len(charts(at)) == DEFAULT_CHARTS + 1  # the training curve
     assert at.radio(key="gpt_source").disabled
     at.radio(key="gpt_model").set_value("mine").run()  # explore my model above
     assert_clean(at)
     assert not at.error and len(charts(at)) == DEFAULT_CHARTS + 1
-    at.button(key="gpt_train").click().run()  # a second chunk continues the same model
-    assert at.session_state[lmui.OWN].run.step == 50 and len(at.session_state[lmui.OWN].checks) == 2
+    at.button(key="gpt_own_train").click().run()  # a second chunk continues the same model
+    assert learner(at).steps == 50 and len(learner(at).extra["checks"]) == 2
     for k, v in cached.state_dict().items():  # the shared shipped model is never trained
         assert v.equal(before[k])
-    at.button(key="gpt_reset").click().run()
+    at.button(key="gpt_own_reset").click().run()
     assert_clean(at)
-    assert lmui.OWN not in at.session_state and "Nothing trained yet" in captions(at)
+    assert learner(at) is None and "Nothing trained yet" in captions(at)
 
 
 def test_pasted_text_too_short_is_refused_then_a_good_one_trains():
     at = open_page(PAGE)
     at.radio(key="gpt_source").set_value("your text").run()
-    at.selectbox(key="gpt_chunk").set_value(25).run()
+    at.select_slider(key="gpt_own_n").set_value(25).run()
     at.text_area(key="gpt_paste").input("<b>too short</b> 😀").run()
-    at.button(key="gpt_train").click().run()
+    at.button(key="gpt_own_train").click().run()
     assert_clean(at)
     assert len(at.error) == 1 and "only 18 characters" in at.error[0].value
-    assert lmui.OWN not in at.session_state
+    assert not at.session_state["learner_models"]
     text = "Roses are red, violets are blue; <i>tags</i> and émoji 😀 are text too. " * 30
     at.text_area(key="gpt_paste").input(text).run()
-    at.button(key="gpt_train").click().run()
+    at.button(key="gpt_own_train").click().run()
     assert_clean(at)
-    own = at.session_state[lmui.OWN]
-    assert own.run.step == 25 and own.label == f"your text, {len(text):,} characters"
+    own = learner(at, f"GPT: your text, {len(text):,} characters")
+    assert own.steps == 25 and own.run.corpus.vocab.to_list() == own.meta["vocab"]
     at.radio(key="gpt_model").set_value("mine").run()
     assert_clean(at)
     assert "never seen" in at.error[0].value  # the default prompt has letters this text lacks ('k', 'h', 'w')
     at.text_input(key="gpt_prompt").input("Roses 😀").run()
     assert_clean(at)
     assert not at.error and len(charts(at)) == DEFAULT_CHARTS + 1
+
+
+def test_step_layer_and_head_pick_the_attention_shown_and_the_link_carries_them():
+    """tests/test_links_labs.py reads bound widgets from the page's source; these live in seqviz/ui/gpt.py."""
+    from test_classroom import link_of, query_of
+
+    at = open_page(PAGE)
+    at.slider(key="gpt_step").set_value(9).run()
+    at.selectbox(key="gpt_layer").set_value(1).run()
+    at.selectbox(key="gpt_head").set_value(2).run()
+    assert_clean(at)
+    assert "Step **9**" in " ".join(m.value for m in at.markdown) and "Layer 2, head 3" in captions(at)
+    fresh = open_page(PAGE, query_of(link_of(at)))
+    assert_clean(fresh)
+    assert (fresh.slider(key="gpt_step").value, fresh.selectbox(key="gpt_layer").value,
+            fresh.selectbox(key="gpt_head").value) == (9, 1, 2)
+    assert "Layer 2, head 3" in captions(fresh)

@@ -11,7 +11,7 @@ from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
 from seqviz.labs import sentiment as lab
 from seqviz.ui import sentiment as us
 
-PAGE = "pages/sentiment.py"
+PAGE = "pages/sentiment_word_order.py"
 HEADERS = ["1. Type a review", "2. Reading, word by word", "3. Which words pushed the answer?",
            "4. Accuracy by phenomenon", "5. Browse the mistakes", "6. Train your own"]
 ALL_CHARTS = 7  # predictions, reading, attribution, accuracy, confusion, seeds (+ nothing trained yet)

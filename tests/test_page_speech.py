@@ -6,11 +6,13 @@ import shutil
 
 import pytest
 
-from seqviz import zoo_speech
+from seqviz import labs, ui
+from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
+from seqviz.shipped import ASSETS
 from seqviz.tasks import speech
 from test_pages import assert_clean, open_page
 
-PAGE = "pages/speech.py"
+PAGE = "pages/speech_recognition.py"
 HEADERS = ["1. Pick an utterance and listen", "2. What the model hears: the log-mel spectrogram",
            "3. The transcript, and where the speller listened", "4. Step 1: one character at a time",
            "5. Alignment across training: from diffuse to monotonic",
@@ -90,29 +92,48 @@ def test_snapshot_slider_goes_from_diffuse_to_learned():
     assert cer_last.label.startswith(f"CER at step {steps[-1]}")
 
 
-def test_training_a_chunk_keeps_the_model_in_the_session():
+def test_training_a_chunk_puts_the_model_in_the_store_and_it_downloads():
     at = open_page(PAGE)
-    at.slider(key="sp_own_n").set_value(10)
+    cached = ui.load_shipped("speech-las").model
+    before = {k: v.clone() for k, v in cached.state_dict().items()}
+    at.select_slider(key="sp_own_n").set_value(10)
     at.radio(key="sp_own_start").set_value("the shipped model")
     at.button(key="sp_own_train").click().run()
     assert_clean(at)
-    run = at.session_state["sp_own"]["run"]
-    assert run.step == 10 and len(at.session_state["sp_own"]["checks"]) == 1
-    assert any("Your model:" in m.value for m in at.markdown)
+    m = at.session_state["learner_models"]["Speech: from the shipped model"]
+    assert m.lab == "speech" and m.steps == 10 and len(m.extra["checks"]) == 1
+    assert any("Your model:" in md.value for md in at.markdown)
+    weights, config = checkpoint_bytes(m.model, {"name": "x", **m.meta})
+    again = parse_checkpoint(weights, config)
+    for k, v in m.model.state_dict().items():
+        assert again.model.state_dict()[k].equal(v)
+    assert again.vocab.to_list() == m.meta["vocab"]
+    # the copy trained; the shared shipped model never is
+    assert any(not m.model.state_dict()[k].equal(v) for k, v in cached.state_dict().items())
+    assert all(v.equal(before[k]) for k, v in cached.state_dict().items())
+    at.button(key="sp_own_reset").click().run()
+    assert_clean(at)
+    assert "Speech: from the shipped model" not in at.session_state["learner_models"]
 
 
 @pytest.mark.parametrize("broken", ["missing", "corrupt"])
 def test_a_broken_dataset_gets_one_sentence_and_the_page_keeps_running(tmp_path, monkeypatch, broken):
-    for p in speech.data_paths(zoo_speech.ASSETS):
+    for p in speech.data_paths(ASSETS):
         shutil.copy(p, tmp_path / p.name)
-    shutil.copy(zoo_speech.ASSETS / "SHA256SUMS", tmp_path / "SHA256SUMS")
+    shutil.copy(ASSETS / "SHA256SUMS", tmp_path / "SHA256SUMS")
     target = speech.data_paths(tmp_path)[0]
     if broken == "missing":
         target.unlink()
     else:
         target.write_bytes(target.read_bytes()[:3000])
-    monkeypatch.setattr(zoo_speech, "DATA_DIR", tmp_path)
-    at = open_page(PAGE)
+    original = labs.speech.load_data
+    monkeypatch.setattr(labs.speech, "load_data", lambda directory: original(tmp_path))
+    ui.load_shipped.clear()  # shipped files are cached per name for the server: forget the good copy
+    try:
+        at = open_page(PAGE)
+    finally:
+        monkeypatch.undo()
+        ui.load_shipped.clear()
     assert_clean(at)
     assert at.title and len(at.error) == 1
     assert ("missing" if broken == "missing" else "checksum") in at.error[0].value
@@ -130,3 +151,20 @@ def test_junk_link_values_fall_back_to_defaults(query):
     at = open_page(PAGE, query)
     assert_clean(at)
     assert at.title and [h.value for h in at.header][:3] == HEADERS[:3]
+
+
+def test_the_link_carries_the_widgets_inside_the_fragments():
+    """tests/test_links_labs.py reads bound widgets from the page's source; these live in seqviz/ui/speech.py."""
+    from test_classroom import link_of, query_of
+
+    at = open_page(PAGE)
+    at.slider(key="sp_step").set_value(3).run()
+    steps = at.select_slider(key="sp_snap_step").options
+    at.select_slider(key="sp_snap_step").set_value(int(steps[-1])).run()
+    at.radio(key="sp_own_start").set_value("the shipped model").run()
+    assert_clean(at)
+    fresh = open_page(PAGE, query_of(link_of(at)))
+    assert_clean(fresh)
+    assert fresh.slider(key="sp_step").value == 3 and fresh.header[3].value == "4. Step 3: one character at a time"
+    assert str(fresh.select_slider(key="sp_snap_step").value) == steps[-1]
+    assert fresh.radio(key="sp_own_start").value == "the shipped model"

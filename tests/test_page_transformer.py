@@ -4,7 +4,7 @@ emoji, HTML, unknown words, out-of-range layer/head and unknown heads in the URL
 
 import pytest
 
-from seqviz.ui import transformer as tui
+from seqviz import ui
 from test_pages import assert_clean, open_page
 
 PAGE = "pages/transformer_translation.py"
@@ -122,7 +122,28 @@ def test_out_of_range_values_in_the_url_fall_back(query):
 
 
 def test_traces_are_cached_by_plain_values():
-    a = tui.transformer_trace("he sees them")
-    b = tui.transformer_trace("he sees them")
+    a = ui.trace("translation-transformer", "he sees them")
+    b = ui.trace("translation-transformer", "he sees them")
     assert a is b or (a.output_tokens == b.output_tokens)
     assert a.output_tokens == ["il", "les", "voit", "<eos>"]
+
+
+def test_the_link_carries_the_widgets_inside_the_fragments():
+    """tests/test_links_labs.py reads bound widgets from the page's source; these live in seqviz/ui/transformer.py."""
+    from test_classroom import link_of, query_of
+
+    at = open_page(PAGE)
+    at.toggle(key="transformer_mean").set_value(True).run()
+    at.multiselect(key="transformer_off").set_value(["cross 2.1", "encoder 1.3"]).run()
+    assert_clean(at)
+    fresh = open_page(PAGE, query_of(link_of(at)))
+    assert_clean(fresh)
+    assert fresh.toggle(key="transformer_mean").value is True
+    assert sorted(fresh.multiselect(key="transformer_off").value) == ["cross 2.1", "encoder 1.3"]
+    assert "With 2 heads off" in markdown(fresh) and "mean of the heads" in str(charts(fresh)[3].proto.spec)
+
+
+def test_junk_in_the_fragments_widgets_falls_back():
+    at = open_page(PAGE, {"transformer_mean": "maybe", "transformer_off": ["<b>x</b>", "cross 2.1"]})
+    assert_clean(at)
+    assert not at.error and len(charts(at)) >= CHARTS

@@ -12,10 +12,11 @@ import torch
 from safetensors.torch import load as load_st
 from safetensors.torch import save as save_st
 
-from seqviz import zoo, zoo_speech
+from seqviz import zoo
 
 from seqviz import labs
 from seqviz.checkpoints import CheckpointError, read_checksums, sha256
+from seqviz.shipped import SnapshotError
 from seqviz.models.las import LAS, LASConfig, decode_ids, evaluate_speech
 from seqviz.plotting import speech as figs
 from seqviz.tasks import speech
@@ -26,12 +27,12 @@ ASSETS = zoo.ASSETS
 
 @pytest.fixture(scope="module")
 def data():
-    return zoo_speech.load_data()
+    return labs.load("speech-data")
 
 
 @pytest.fixture(scope="module")
 def ckpt():
-    return zoo_speech.load_model()
+    return labs.load("speech-las")
 
 
 def one_sentence(msg: str) -> bool:
@@ -276,7 +277,7 @@ def test_a_trace_refuses_features_of_the_wrong_shape(ckpt):
 def test_shipped_checkpoint_reproduces_its_cer_on_a_subset(data, ckpt):
     recorded = ckpt.meta["metrics"]
     n = recorded["subset"]["utterances"]
-    got = evaluate_speech(ckpt.model, data, zoo_speech.test_items(data)[:n], ckpt.vocab)
+    got = evaluate_speech(ckpt.model, data, labs.speech.test_items(data)[:n], ckpt.vocab)
     assert got["cer"] == pytest.approx(recorded["subset"]["cer"], abs=1e-6)
     assert got["monotonic"] == pytest.approx(recorded["subset"]["monotonic"], abs=1e-6)
     assert recorded["by_split"]["test-voice"]["cer"] <= 0.10 and recorded["by_split"]["test-speed"]["cer"] <= 0.10
@@ -287,17 +288,17 @@ def test_shipped_checkpoint_is_verified(tmp_path):
         shutil.copy(ASSETS / name, tmp_path / name)
     (tmp_path / "speech-las.json").write_text((ASSETS / "speech-las.json").read_text().replace("Listen", "Hear"))
     with pytest.raises(CheckpointError, match="checksum"):
-        zoo_speech.load_model(tmp_path)
+        labs.load("speech-las", tmp_path)
 
 
 # -- snapshots and figures -------------------------------------------------------------------------------
 def test_snapshots_load_and_a_broken_one_gets_one_sentence(tmp_path):
-    snaps = zoo_speech.load_snapshots()
-    assert snaps.steps[0] == 0 and snaps.steps[-1] == zoo_speech.RECIPE.snapshot_steps[-1]
+    snaps = labs.load("speech-snapshots")
+    assert snaps.steps[0] == 0 and snaps.steps[-1] == labs.speech.RECIPE.snapshot_steps[-1]
     assert len(snaps.cer) == len(snaps.steps) and snaps.cer[-1] < snaps.cer[0]
     shutil.copy(ASSETS / "SHA256SUMS", tmp_path / "SHA256SUMS")
-    with pytest.raises(zoo_speech.SnapshotError) as err:
-        zoo_speech.load_snapshots(tmp_path)
+    with pytest.raises(SnapshotError) as err:
+        labs.load("speech-snapshots", tmp_path)
     assert one_sentence(str(err.value))
 
 
@@ -306,16 +307,42 @@ def test_figures_draw_on_the_time_axis(data, ckpt):
     feats = data.features[u.index]
     tr = ckpt.model.trace(feats, ckpt.vocab)
     centres = figs.band_centres(data.mel.n_mels, data.mel.f_min, data.mel.f_max)
-    fig = figs.alignment_figure(feats, tr.weights, tr.output_tokens, data.mel.frame_seconds, 4, centres, step=2)
+    fig, table = figs.alignment_figure(feats, tr.weights, tr.output_tokens, data.mel.frame_seconds, 4, centres, step=2)
+    assert table.shape == (len(tr.output_tokens), 1 + tr.weights.shape[1]) and list(table["character"]) == tr.output_tokens
     heat = fig.data[1]
     assert heat.zmin == 0 and heat.zmax == 1 and heat.z.shape == tr.weights.shape
     assert max(heat.x) < len(feats) * data.mel.frame_seconds  # every encoder frame inside the recording
     with pytest.raises(ValueError):
         figs.alignment_figure(feats, tr.weights, tr.output_tokens[:-1], data.mel.frame_seconds, 4, centres)
-    bars = figs.cer_bars({"a": {"cer": 0.1, "utterances": 3}, "b": {"cer": 0.0, "utterances": 2}}, ["a"], "voice")
+    bars, table = figs.cer_bars({"a": {"cer": 0.1, "utterances": 3}, "b": {"cer": 0.0, "utterances": 2}}, ["a"], "voice")
+    assert list(table["voice"]) == ["a", "b"] and list(table["cer"]) == [0.1, 0.0]
     assert list(bars.data[0].marker.color) == [figs.HELD_OUT, figs.HEARD]
     assert figs.char_label(" ") == "␣" and figs.char_label("<eos>") == "⟨eos⟩"
 
 
-def test_builds_are_listed():
-    assert {"speech-data", "speech-las"} <= set(labs.builds())
+def test_builds_are_listed_and_one_loader_opens_every_file():
+    assert {"speech-data", "speech-las", "speech-snapshots"} <= set(labs.builds())
+    assert {labs.owner(n).name for n in ("speech-data", "speech-las", "speech-snapshots")} == {"speech"}
+    # the snapshots come from the model's own training run: one build writes both
+    assert labs.builds()["speech-snapshots"].run is labs.builds()["speech-las"].run
+
+
+def test_the_labs_trace_is_the_models_own_and_pick_filters(data, ckpt):
+    u = data.split("test-speed")[1]
+    tr = labs.get("speech").trace(ckpt, data.features[u.index], 3)
+    direct = ckpt.model.trace(data.features[u.index], ckpt.vocab, beam=3)
+    assert tr.output_tokens == direct.output_tokens and np.array_equal(tr.weights, direct.weights)
+    picked = data.pick("test-speed", voice=u.voice, words=u.words)
+    assert u in picked and all(p.voice == u.voice and p.words == u.words and p.split == "test-speed" for p in picked)
+    assert all(p.audio >= 0 for p in data.pick("train", with_audio=True)) and data.pick("train", words=9) == []
+
+
+def test_the_learners_model_starts_from_the_recipe_or_a_copy(data, ckpt):
+    state = torch.random.get_rng_state()
+    run, meta = labs.speech.learner_run(ckpt, data, "random weights")
+    again, _ = labs.speech.learner_run(ckpt, data, "random weights")
+    assert torch.equal(state, torch.random.get_rng_state())  # the server's random state is not moved
+    assert all(v.equal(again.model.state_dict()[k]) for k, v in run.model.state_dict().items())
+    copy, _ = labs.speech.learner_run(ckpt, data, "the shipped model")
+    assert copy.model is not ckpt.model and all(v.equal(ckpt.model.state_dict()[k]) for k, v in copy.model.state_dict().items())
+    assert meta == {"vocab": ckpt.vocab.to_list()}

@@ -319,14 +319,30 @@ def test_bad_transformer_configs_get_one_sentence(change, fragment):
 
 
 def test_shipped_transformer_reproduces_its_recorded_subset_metrics():
-    from seqviz import zoo_transformer
-
-    ckpt = zoo_transformer.load()
+    recipe = labs.transformers.TRANSLATION_RECIPE
+    ckpt = labs.load("translation-transformer")
     recorded = ckpt.meta["metrics"]
-    again = zoo_transformer.RECIPE.evaluate(ckpt.model, zoo_transformer.RECIPE.subset_size)
+    again = recipe.evaluate(ckpt.model, recipe.subset_size)
     assert again["exact_match"] == pytest.approx(recorded["subset"]["exact_match"], abs=1e-9)
     assert again["token_accuracy"] == pytest.approx(recorded["subset"]["token_accuracy"], abs=1e-9)
     assert again["loss"] == pytest.approx(recorded["subset"]["loss"], rel=1e-4)
     assert recorded["exact_match"] >= 0.95  # the target, on the whole test split
     assert ckpt.meta["parameters"] == parameter_count(ckpt.model)
     assert ckpt.meta["recipe"]["test_seed"] == labs.attention.TRANSLATION_RECIPES["translation-attention"].test_seed
+
+
+def test_the_labs_trace_is_the_models_own_and_head_names_round_trip():
+    ckpt = labs.load("translation-transformer")
+    lab = labs.get("transformers")
+    tokens = "he sees them".split()
+    got = lab.trace(ckpt, "he sees them", (("cross", 1, 0),))
+    direct = ckpt.model.trace(ckpt.vocab.encode(tokens), tokens, ckpt.target_vocab, max_len=2 * len(tokens) + 5,
+                              ablate=frozenset({("cross", 1, 0)}))
+    assert got.output_tokens == direct.output_tokens and np.array_equal(got.cross_attention, direct.cross_attention)
+    cfg = ckpt.model.cfg
+    names = labs.transformers.head_names(cfg)
+    assert len(names) == cfg.n_head * (cfg.n_encoder_layers + 2 * cfg.n_decoder_layers)
+    assert labs.transformers.parse_heads(["decoder 2.3", "encoder 1.1", "cross 9.9", "junk"], cfg) == (
+        ("decoder", 1, 2), ("encoder", 0, 0))
+    examples = labs.transformers.example_sentences(ckpt.task)
+    assert all(ckpt.task.check_text(s, ckpt.vocab).error is None for s in examples.values())

@@ -233,7 +233,7 @@ LAB = Lab(
     name="sentiment",
     title="Sentiment",
     pages=(
-        PageSpec("pages/sentiment.py", "Sentiment: word order", ":material/sentiment_satisfied:", "sentiment",
+        PageSpec("pages/sentiment_word_order.py", "Sentiment: word order", ":material/sentiment_satisfied:", "sentiment",
                  "A bag of embeddings against RNN, LSTM, GRU and BiLSTM on reviews with negation and contrast: reading, attribution, mistakes."),
     ),
     builds=MappingProxyType({name: Build(r.description, lambda d, log, name=name: build(name, d, log))

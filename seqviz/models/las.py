@@ -32,7 +32,7 @@ re-runs the chosen characters under teacher forcing, so its logits are forward's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -103,11 +103,6 @@ class LASTrace:
         """The transcript: the characters before <eos>."""
         toks = self.output_tokens[:-1] if self.output_tokens and self.output_tokens[-1] == "<eos>" else self.output_tokens
         return "".join(toks)
-
-    @property
-    def frame_of_encoder(self) -> np.ndarray:
-        """(S,) the first input frame each encoder frame covers (REDUCTION input frames each)."""
-        return np.arange(self.weights.shape[1]) * REDUCTION
 
     @property
     def argmax(self) -> np.ndarray:

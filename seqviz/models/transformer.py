@@ -249,6 +249,18 @@ def _head_masks(ablate, n_layer: int, n_head: int, kind: str | None = None) -> l
     return masks
 
 
+def _run_layers(layers, x: torch.Tensor, attn_mask: torch.Tensor, masks: list) -> tuple[torch.Tensor, list, list]:
+    """x through a stack of self-attention layers (encoder layers or GPT blocks), each with its head mask:
+    the output, every layer's returned internals, and the residual stream at each layer boundary."""
+    outs, residual = [], [x]
+    for layer, mask in zip(layers, masks):
+        o = layer(x, attn_mask, mask)
+        x = o.x
+        outs.append(o)
+        residual.append(x)
+    return x, outs, residual
+
+
 # -- the encoder-decoder ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TransformerSeq2SeqConfig:
@@ -325,6 +337,15 @@ class TransformerTrace:
         """(L_d + 1, T)"""
         return np.linalg.norm(self.decoder_residual, axis=-1)
 
+    def attention(self, kind: str) -> tuple[np.ndarray, list[str], list[str]]:
+        """One attention's weights (layers, nh, Tq, Tk) with its query and key words: "encoder" (source on
+        source), "decoder" (masked, decoder input on itself) or "cross" (decoder input on source)."""
+        if kind == "encoder":
+            return self.encoder_attention, self.source_tokens, self.source_tokens
+        if kind == "decoder":
+            return self.decoder_attention, self.input_tokens, self.input_tokens
+        return self.cross_attention, self.input_tokens, self.source_tokens
+
 
 class TransformerSeq2Seq(nn.Module):
     """Encoder-decoder transformer (Vaswani et al. 2017), small: embeddings + positions, L_e encoder
@@ -356,12 +377,7 @@ class TransformerSeq2Seq(nn.Module):
         pos = self.src_pos(S)  # (S, D)
         x = self.src_embed(src) + pos  # (B, S, D)  x_t = E_s[w_t] + P_t
         masks = _head_masks(ablate, len(self.encoder), self.cfg.n_head, "encoder")
-        outs, residual = [], [x]
-        for layer, mask in zip(self.encoder, masks):
-            o = layer(x, allowed, mask)
-            x = o.x
-            outs.append(o)
-            residual.append(x)
+        x, outs, residual = _run_layers(self.encoder, x, allowed, masks)
         if self.enc_norm is not None:
             x = self.enc_norm(x)
         return x, allowed, outs, residual, pos
@@ -596,12 +612,7 @@ class TransformerLM(nn.Module):
         x = emb + pos  # x_t = E[w_t] + P_t
         causal = causal_mask(T)  # (T, T)  token t sees tokens 0..t
         masks = _head_masks(ablate, len(self.blocks), self.cfg.n_head)
-        outs, residual = [], [x]
-        for block, mask in zip(self.blocks, masks):
-            o = block(x, causal, mask)
-            x = o.x
-            outs.append(o)
-            residual.append(x)
+        x, outs, residual = _run_layers(self.blocks, x, causal, masks)
         if self.norm_f is not None:
             x = self.norm_f(x)
         return LMRun(self.head(x), outs, residual, pos, emb)

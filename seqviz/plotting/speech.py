@@ -1,4 +1,5 @@
-"""Figures for the speech lesson (pages/speech.py). Pure builders, no streamlit, no model.
+"""Figures for the speech lesson (pages/speech_recognition.py). Pure builders, no streamlit, no model; each returns
+the figure and the table of the numbers behind it: `fig, table = spectrogram_figure(...)`.
 
 Time runs along x in seconds everywhere, so a spectrogram and the attention drawn under it line up:
 input frame t sits at t·hop/rate seconds, and encoder frame j (REDUCTION input frames) spans
@@ -16,6 +17,7 @@ input frame t sits at t·hop/rate seconds, and encoder frame j (REDUCTION input 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.colors as pc
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -60,16 +62,18 @@ def _band_axis(fig, centres, row=None, col=None):
                      title="mel band (Hz)", row=row, col=col)
 
 
-def spectrogram_figure(features: np.ndarray, frame_seconds: float, centres: np.ndarray) -> go.Figure:
+def spectrogram_figure(features: np.ndarray, frame_seconds: float, centres: np.ndarray) -> tuple[go.Figure, pd.DataFrame]:
     """features (T, F) log-mel; frame_seconds = hop / rate; centres (F,) band centre frequencies."""
     fig = go.Figure(_spectrogram_trace(features, frame_seconds, centres, dict(title="log power")))
     _band_axis(fig, centres)
     fig.update_xaxes(title="time (s)")
-    return _layout(fig, 300)
+    table = pd.DataFrame(features, columns=[f"{c:.0f} Hz" for c in centres])
+    table.insert(0, "time_s", (np.arange(len(features)) + 0.5) * frame_seconds)
+    return _layout(fig, 300), table
 
 
 def alignment_figure(features: np.ndarray, weights: np.ndarray, tokens: list[str], frame_seconds: float,
-                     reduction: int, centres: np.ndarray, step: int | None = None) -> go.Figure:
+                     reduction: int, centres: np.ndarray, step: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """Spectrogram (T, F) on top; α (L, S) below with each encoder frame drawn over the input frames it
     covers; tokens (L,) label the rows; step (1-based) outlines that character's row."""
     W = np.asarray(weights, dtype=float)
@@ -95,11 +99,13 @@ def alignment_figure(features: np.ndarray, weights: np.ndarray, tokens: list[str
     if step is not None and 1 <= step <= L:
         fig.add_shape(type="rect", x0=0, x1=T * frame_seconds, y0=step - 0.5, y1=step + 0.5,
                       line=dict(color=OUTLINE, width=3), row=2, col=1)
-    return _layout(fig, 260 + 22 * L)
+    table = pd.DataFrame(W, columns=[f"frame {j + 1}" for j in range(S)])
+    table.insert(0, "character", list(tokens))
+    return _layout(fig, 260 + 22 * L), table
 
 
 def step_figure(weights_row: np.ndarray, frame_seconds: float, reduction: int, top_tokens: list[str],
-                top_probs: np.ndarray, step: int) -> go.Figure:
+                top_probs: np.ndarray, step: int) -> tuple[go.Figure, pd.DataFrame]:
     """Left: α_ij of character `step` over time; right: the five likeliest characters p(y_i | y_<i, x)."""
     w = np.asarray(weights_row, dtype=float)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.7, 0.3], horizontal_spacing=0.1,
@@ -114,10 +120,10 @@ def step_figure(weights_row: np.ndarray, frame_seconds: float, reduction: int, t
     fig.update_xaxes(title="time (s)", row=1, col=1)
     fig.update_xaxes(range=[0, 1], title="probability", row=1, col=2)
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=18), row=1, col=2)
-    return _layout(fig, 300)
+    return _layout(fig, 300), pd.DataFrame({"time_s": x, "alpha": w})
 
 
-def waveform_figure(wave: np.ndarray, rate: int, max_points: int = 3000) -> go.Figure:
+def waveform_figure(wave: np.ndarray, rate: int, max_points: int = 3000) -> tuple[go.Figure, pd.DataFrame]:
     """The waveform (amplitude in [-1, 1]) against time; long clips are thinned to max_points for drawing."""
     keep = max(1, len(wave) // max_points)
     y = np.asarray(wave[::keep], dtype=float)
@@ -126,10 +132,10 @@ def waveform_figure(wave: np.ndarray, rate: int, max_points: int = 3000) -> go.F
                                hovertemplate="t = %{x:.3f} s<br>amplitude %{y:.3f}<extra></extra>"))
     fig.update_xaxes(title="time (s)")
     fig.update_yaxes(title="amplitude", range=[-1, 1])
-    return _layout(fig, 200)
+    return _layout(fig, 200), pd.DataFrame({"time_s": x, "amplitude": y})
 
 
-def cer_bars(groups: dict[str, dict], held_out: list[str], title: str) -> go.Figure:
+def cer_bars(groups: dict[str, dict], held_out: list[str], title: str) -> tuple[go.Figure, pd.DataFrame]:
     """groups: value -> {"cer", "utterances"}; held-out values in orange, heard ones in blue."""
     names = list(groups)
     cer = np.array([groups[n]["cer"] for n in names], dtype=float)
@@ -140,10 +146,10 @@ def cer_bars(groups: dict[str, dict], held_out: list[str], title: str) -> go.Fig
                            hovertemplate="%{x}<br>CER %{y:.2f}%<br>%{customdata} utterances<extra></extra>"))
     fig.update_yaxes(title="CER (%)", rangemode="tozero", range=[0, max(12.0, float(cer.max()) * 130)])
     fig.update_xaxes(title=title, type="category")
-    return _layout(fig, 320)
+    return _layout(fig, 320), pd.DataFrame([{title: k, **v} for k, v in groups.items()])
 
 
-def training_curve(steps: list[int], cer: list[float], current: int | None = None) -> go.Figure:
+def training_curve(steps: list[int], cer: list[float], current: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     fig = go.Figure(go.Scatter(x=steps, y=np.asarray(cer) * 100, mode="lines+markers", line=dict(color=OKABE_ITO[0]),
                                hovertemplate="step %{x}<br>CER %{y:.1f}%<extra></extra>"))
     if current is not None and current in steps:
@@ -153,4 +159,4 @@ def training_curve(steps: list[int], cer: list[float], current: int | None = Non
     fig.update_layout(showlegend=False)
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="CER on test subset (%)", rangemode="tozero")
-    return _layout(fig, 300)
+    return _layout(fig, 300), pd.DataFrame({"step": steps, "cer": cer})

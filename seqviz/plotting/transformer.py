@@ -1,6 +1,7 @@
 """Figures for the transformer lesson (pages/transformer_translation.py). Pure builders, no streamlit.
 
-Arrays from a TransformerTrace (seqviz.models.transformer) in, plotly figures out:
+Arrays from a TransformerTrace (seqviz.models.transformer) in; each builder returns the plotly figure and
+the table of the numbers behind it (`fig, table = head_grid_figure(...)`):
 
 - head_grid_figure: every layer x head attention map of one attention (encoder self, decoder masked
   self, cross), small multiples on the fixed [0, 1] scale, the picked head outlined, switched-off heads named;
@@ -10,14 +11,18 @@ Arrays from a TransformerTrace (seqviz.models.transformer) in, plotly figures ou
 - ffn_figure: the feed-forward activations ReLU(W_1 x + b_1) of one layer, positions x hidden units;
 - positional_figure: the positional encodings P_t, positions x dimensions, diverging around 0;
 - residual_norm_figure: ||x_t|| of the residual stream at each layer boundary, one line per word;
-- ablation_figure: p(y_i | y_<i, x) of each output word with all heads on and with heads switched off.
+- ablation_figure: p(y_i | y_<i, x) of each output word with all heads on and with heads switched off;
+- accuracy_figure: exact match by source length of the shipped translation models (plotting.translation.length_chart).
 
-Words go through plotting.attention.word_label (HTML-escaped for plotly).
+Words go through plotting.attention.word_label (HTML-escaped for plotly). Heatmaps with many cells (every head,
+the feed-forward units, the positional table) send float32 values (plotly sends numpy arrays as binary: half the
+bytes of float64, and the hover shows 3 decimals); the tables keep full precision.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -44,7 +49,7 @@ def _word_axis(fig: go.Figure, words: list[str], axis: str, title: str | None, r
 
 
 def head_grid_figure(weights: np.ndarray, query_tokens: list[str], key_tokens: list[str], kind: str,
-                     picked: tuple[int, int] | None = None, ablated: set | frozenset = frozenset()) -> go.Figure:
+                     picked: tuple[int, int] | None = None, ablated: set | frozenset = frozenset()) -> tuple[go.Figure, pd.DataFrame]:
     """weights (L, nh, Tq, Tk): one small heatmap per layer (rows) and head (columns). picked = (layer,
     head), 0-based, is outlined; `ablated` holds the (layer, head) pairs of this attention switched off."""
     W = np.asarray(weights, dtype=float)
@@ -57,7 +62,7 @@ def head_grid_figure(weights: np.ndarray, query_tokens: list[str], key_tokens: l
     for l in range(L):
         for h in range(nh):
             fig.add_trace(go.Heatmap(
-                z=W[l, h], x=np.arange(1, Tk + 1), y=np.arange(1, Tq + 1), customdata=custom,
+                z=W[l, h].astype(np.float32), x=np.arange(1, Tk + 1), y=np.arange(1, Tq + 1), customdata=custom,
                 colorscale=SEQUENTIAL, zmin=0, zmax=1, showscale=(l, h) == (0, 0),
                 colorbar=dict(title="weight", tickvals=[0, 0.5, 1], len=0.8),
                 hovertemplate=f"layer {l + 1}, head {h + 1}<br>query '%{{customdata[0]}}' (%{{y}})<br>"
@@ -71,11 +76,14 @@ def head_grid_figure(weights: np.ndarray, query_tokens: list[str], key_tokens: l
         fig.add_shape(type="rect", xref=f"x{suffix} domain", yref=f"y{suffix} domain", x0=-0.02, x1=1.02,
                       y0=-0.02, y1=1.02, line=dict(color=PICKED, width=4))
     fig.update_annotations(font_size=14)
-    return _layout(fig, 140 + 230 * L, f"{KIND_TITLES.get(kind, kind)}: every layer and head (rows: queries, columns: keys)")
+    l_, h_, i_, j_ = np.indices(W.shape).reshape(4, -1)
+    table = pd.DataFrame({"layer": l_ + 1, "head": h_ + 1, "query": np.asarray(query_tokens, dtype=object)[i_],
+                          "key": np.asarray(key_tokens, dtype=object)[j_], "weight": W.ravel()})
+    return _layout(fig, 140 + 230 * L, f"{KIND_TITLES.get(kind, kind)}: every layer and head (rows: queries, columns: keys)"), table
 
 
 def attention_map_figure(weights: np.ndarray, query_tokens: list[str], key_tokens: list[str], title: str,
-                         causal: bool = False) -> go.Figure:
+                         causal: bool = False) -> tuple[go.Figure, pd.DataFrame]:
     """One head's weights (Tq, Tk) enlarged, with the numbers in the cells when they fit. With
     causal=True the cells above the diagonal (key j after query i) are drawn grey: the mask sets them to 0."""
     W = np.asarray(weights, dtype=float)
@@ -108,12 +116,12 @@ def attention_map_figure(weights: np.ndarray, query_tokens: list[str], key_token
     _word_axis(fig, key_tokens, "x", "key (the word looked at)")
     _word_axis(fig, query_tokens, "y", "query (the word looking)")
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 220 + 26 * Tq, title)
+    return _layout(fig, 220 + 26 * Tq, title), _matrix_table(W, query_tokens, key_tokens, "query")
 
 
 def cross_compare_figure(transformer_weights: np.ndarray, transformer_outputs: list[str], rnn_weights: np.ndarray,
                          rnn_outputs: list[str], source_tokens: list[str], transformer_title: str,
-                         rnn_title: str = "GRU with attention: α_ij") -> go.Figure:
+                         rnn_title: str = "GRU with attention: α_ij") -> tuple[go.Figure, pd.DataFrame]:
     """Two attention maps over the same source words: the transformer's cross-attention (one head, or
     the heads' mean) and the RNN decoder's weights, each with its own output words on the rows."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=[transformer_title, rnn_title], horizontal_spacing=0.16)
@@ -132,26 +140,29 @@ def cross_compare_figure(transformer_weights: np.ndarray, transformer_outputs: l
         _word_axis(fig, outs, "y", "output word" if col == 1 else None, 1, col, size=13)
     fig.update_annotations(font_size=15)
     return _layout(fig, 250 + 22 * max(len(transformer_outputs), len(rnn_outputs)),
-                   "where each output word looks in the source: transformer cross-attention beside the GRU's attention")
+                   "where each output word looks in the source: transformer cross-attention beside the GRU's attention"), \
+        _matrix_table(transformer_weights, transformer_outputs, source_tokens, "output")
 
 
-def ffn_figure(activations: np.ndarray, tokens: list[str], title: str, zmax: float | None = None) -> go.Figure:
+def ffn_figure(activations: np.ndarray, tokens: list[str], title: str, zmax: float | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """activations (T, F) = ReLU(W_1 x_t + b_1): hidden units (rows) x positions (columns). ReLU outputs
     are >= 0, so the scale is sequential from 0 to zmax (the largest activation of the trace by default)."""
     A = np.asarray(activations, dtype=float)
     T, Fw = A.shape
     top = float(zmax if zmax is not None else max(A.max(), 1e-6))
     fig = go.Figure(go.Heatmap(
-        z=A.T, x=np.arange(1, T + 1), y=np.arange(Fw), colorscale=SEQUENTIAL, zmin=0, zmax=top,
+        z=A.T.astype(np.float32), x=np.arange(1, T + 1), y=np.arange(Fw), colorscale=SEQUENTIAL, zmin=0, zmax=top,
         customdata=np.array([_labels(tokens)] * Fw), colorbar=dict(title="ReLU"),
         hovertemplate="'%{customdata}' (%{x})<br>unit %{y}<br>activation = %{z:.3f}<extra></extra>"))
     _word_axis(fig, tokens, "x", "word")
     fig.update_yaxes(title="feed-forward unit", autorange="reversed")
     off = float((A == 0).mean())
-    return _layout(fig, 480, f"{title}: {off:.0%} of the activations are exactly 0")
+    table = pd.DataFrame(A, index=list(tokens)).reset_index(names="word")
+    return _layout(fig, 480, f"{title}: {off:.0%} of the activations are exactly 0"), table
 
 
-def positional_figure(P: np.ndarray, tokens: list[str] | None = None, title: str = "positional encodings P_t") -> go.Figure:
+def positional_figure(P: np.ndarray, tokens: list[str] | None = None,
+                      title: str = "positional encodings P_t") -> tuple[go.Figure, pd.DataFrame]:
     """P (T, D): positions (rows) x dimensions (columns), diverging and symmetric around 0 ([-1, 1]
     for sinusoids, wider if learned vectors are larger)."""
     P = np.asarray(P, dtype=float)
@@ -160,16 +171,16 @@ def positional_figure(P: np.ndarray, tokens: list[str] | None = None, title: str
     words = _labels(tokens or [])  # the sentence's words label the first rows
     ylabels = [f"{t}: {words[t]}" if t < len(words) else f"{t}" for t in range(T)]
     fig = go.Figure(go.Heatmap(
-        z=P, x=np.arange(D), y=np.arange(T), colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
+        z=P.astype(np.float32), x=np.arange(D), y=np.arange(T), colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
         customdata=np.array([[y] * D for y in ylabels]), colorbar=dict(title="P"),
         hovertemplate="position %{customdata}<br>dimension %{x}<br>P = %{z:.3f}<extra></extra>"))
     fig.update_xaxes(title="dimension (pairs 2i, 2i+1: sin, cos at frequency 1/10000^(2i/D))")
     fig.update_yaxes(title="position t", autorange="reversed", tickmode="array", tickfont=dict(size=12),
                      tickvals=list(range(T)) if T <= 64 else None, ticktext=ylabels if T <= 64 else None)
-    return _layout(fig, 220 + 15 * T, title)
+    return _layout(fig, 220 + 15 * T, title), pd.DataFrame(P).assign(position=range(T))
 
 
-def residual_norm_figure(norms: np.ndarray, tokens: list[str], title: str) -> go.Figure:
+def residual_norm_figure(norms: np.ndarray, tokens: list[str], title: str) -> tuple[go.Figure, pd.DataFrame]:
     """norms (L + 1, T) = ||x_t|| at each layer boundary: one line per word across the layers, and
     the mean over the words drawn thick."""
     N = np.asarray(norms, dtype=float)
@@ -187,10 +198,11 @@ def residual_norm_figure(norms: np.ndarray, tokens: list[str], title: str) -> go
     fig.update_xaxes(title="layer boundary")
     fig.update_yaxes(title="‖x_t‖ (Euclidean norm)", rangemode="tozero")
     fig.update_layout(showlegend=T <= 12)
-    return _layout(fig, 420, title)
+    table = pd.DataFrame(N, columns=list(tokens)).assign(boundary=stages)
+    return _layout(fig, 420, title), table
 
 
-def ablation_figure(words: list[str], probs_on: np.ndarray, probs_off: np.ndarray) -> go.Figure:
+def ablation_figure(words: list[str], probs_on: np.ndarray, probs_off: np.ndarray) -> tuple[go.Figure, pd.DataFrame]:
     """p(y_i | y_<i, x) of the same output words (the full model's translation) with every head on and
     with the chosen heads switched off, side by side per word."""
     labels = [f"{i + 1}: {w}" for i, w in enumerate(_labels(words))]
@@ -201,4 +213,23 @@ def ablation_figure(words: list[str], probs_on: np.ndarray, probs_off: np.ndarra
     fig.update_xaxes(title="output word y_i (the full model's translation)", tickangle=-45, type="category")
     fig.update_yaxes(title="p(y_i | y_<i, x)", range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1])
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 400, "probability of each output word: all heads on vs heads switched off")
+    table = pd.DataFrame({"word": list(words), "p all heads": probs_on, "p heads off": probs_off})
+    return _layout(fig, 400, "probability of each output word: all heads on vs heads switched off"), table
+
+
+def accuracy_figure(rows: list[dict]) -> tuple[go.Figure, pd.DataFrame]:
+    """rows: one per model (`model`, `by_length`: bucket -> exact match, `sentences_by_length`): exact match
+    by source length, the models side by side."""
+    from seqviz.plotting.translation import length_chart
+    from seqviz.tasks.translation import BUCKET_NAMES
+
+    fig = length_chart({r["model"]: {"exact_match_by_length": r["by_length"],
+                                     "sentences_by_length": r["sentences_by_length"]} for r in rows})
+    table = pd.DataFrame([{"model": r["model"], "bucket": b, "exact match": r["by_length"].get(b)}
+                          for r in rows for b in BUCKET_NAMES])
+    return fig, table
+
+
+def _matrix_table(W: np.ndarray, rows: list[str], columns: list[str], name: str) -> pd.DataFrame:
+    """A weight matrix as a table: one row per query (or output) word, one column per key word."""
+    return pd.DataFrame(np.asarray(W, dtype=float), index=list(rows), columns=list(columns)).reset_index(names=name)

@@ -15,7 +15,7 @@ The features, for a waveform w (float, [-1, 1]) at sample rate r:
     M_t(m)  = Σ_k F[m, k] · P_t(k)                                           F: triangular filters, peak 1
     x_t(m)  = log(M_t(m) + ε)                                                ε = 1e-6: the floor of silence
 
-The dataset itself is rendered by `python -m seqviz.zoo build speech-data` (seqviz/zoo_speech.py).
+The dataset itself is rendered by `python -m seqviz.zoo build speech-data` (seqviz/labs/speech.py).
 """
 
 from __future__ import annotations
@@ -139,6 +139,12 @@ class SpeechData:
     @property
     def speeds(self) -> list[int]:
         return sorted({u.speed for u in self.utterances})
+
+    def pick(self, split: str, voice: str | None = None, speed: int | None = None, words: int | None = None,
+             with_audio: bool = False) -> list[Utterance]:
+        """The utterances of a split matching every filter given (None: any), in dataset order."""
+        return [u for u in self.split(split) if (voice is None or u.voice == voice) and (speed is None or u.speed == speed)
+                and (words is None or u.words == words) and (not with_audio or u.audio >= 0)]
 
 
 SPLITS = ("train", "test-voice", "test-speed")

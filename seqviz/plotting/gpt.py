@@ -1,4 +1,5 @@
-"""Figures for the language-model lesson (pages/transformer_lm.py). Pure builders, no streamlit.
+"""Figures for the GPT lesson (pages/transformer_gpt.py). Pure builders, no streamlit; each returns the figure and the
+table of the numbers behind it (`fig, table = next_token_bars(...)`).
 
 - next_token_bars: the ten likeliest next characters and their probabilities (sequential [0, 1]);
 - stages_figure: the distribution before and after temperature, top-k and top-p, one row each;
@@ -38,7 +39,7 @@ def top_ids(p: np.ndarray, n: int) -> np.ndarray:
 
 
 def next_token_bars(p: np.ndarray, idx_to_token, n: int = 10, chosen: int | None = None,
-                    title: str | None = None) -> go.Figure:
+                    title: str | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """The n likeliest next tokens as horizontal bars, most likely on top; `chosen` drawn in orange."""
     ids = top_ids(p, n)
     colours = [CHOSEN if chosen is not None and i == chosen else AFTER for i in ids]
@@ -48,13 +49,9 @@ def next_token_bars(p: np.ndarray, idx_to_token, n: int = 10, chosen: int | None
         hovertemplate="next = '%{y}'<br>p = %{x:.4f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="next character", tickfont=dict(size=20), type="category")
     fig.update_xaxes(range=[0, 1.12], title="probability p", tickvals=[0, 0.25, 0.5, 0.75, 1])
-    return _layout(fig, 110 + 34 * len(ids), title)
-
-
-def next_token_frame(p: np.ndarray, idx_to_token, n: int = 10) -> pd.DataFrame:
-    ids = top_ids(p, n)
-    return pd.DataFrame({"rank": np.arange(1, len(ids) + 1), "next character": [idx_to_token[i] for i in ids],
-                         "p": p[ids]})
+    table = pd.DataFrame({"rank": np.arange(1, len(ids) + 1), "next character": [idx_to_token[i] for i in ids],
+                          "p": p[ids]})
+    return _layout(fig, 110 + 34 * len(ids), title), table
 
 
 def _stage_tokens(f: Filtered, n: int) -> np.ndarray:
@@ -67,7 +64,8 @@ def _stage_tokens(f: Filtered, n: int) -> np.ndarray:
 STAGE_TITLES = {"temperature": "1. temperature τ", "top-k": "2. top-k", "top-p": "3. top-p (nucleus)"}
 
 
-def stages_figure(f: Filtered, idx_to_token, n: int = 15, labels: dict[str, str] | None = None) -> go.Figure:
+def stages_figure(f: Filtered, idx_to_token, n: int = 15,
+                  labels: dict[str, str] | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """One row per stage: grey bars what it received, blue bars what it returns (same tokens, and one
     probability range for every row, from 0 to a little above the largest bar)."""
     ids = _stage_tokens(f, n)
@@ -88,19 +86,15 @@ def stages_figure(f: Filtered, idx_to_token, n: int = 15, labels: dict[str, str]
     fig.update_xaxes(title="next character (the likeliest under the model, left to right)", row=len(f.stages), col=1)
     fig.update_layout(barmode="group", bargap=0.25,
                       legend=dict(orientation="h", y=1.06, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 620)
-
-
-def stages_frame(f: Filtered, idx_to_token) -> pd.DataFrame:
-    data = {"character": list(idx_to_token)}
+    data = {"character": list(idx_to_token)}  # every character, each stage's input and output
     for s in f.stages:
         data[f"{s.name} before"] = s.before
         data[f"{s.name} after"] = s.after
-    return pd.DataFrame(data)
+    return _layout(fig, 620), pd.DataFrame(data)
 
 
 def context_attention(attention: np.ndarray, context: list[str], layer: int, head: int,
-                      new_token: str | None = None) -> go.Figure:
+                      new_token: str | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """attention (L, nh, T): rows "layer l, head h" (1-based), columns the context characters."""
     L, nh, T = attention.shape
     z = attention.reshape(L * nh, T)
@@ -118,10 +112,12 @@ def context_attention(attention: np.ndarray, context: list[str], layer: int, hea
     r = layer * nh + head
     fig.add_shape(type="rect", x0=0.5, x1=T + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=CHOSEN, width=3))
     title = None if new_token is None else f"attention when choosing '{char_label(new_token)}'"
-    return _layout(fig, 140 + 30 * L * nh, title)
+    table = pd.DataFrame(z, columns=[f"{i + 1}:{c}" for i, c in enumerate(context)])
+    table.insert(0, "layer, head", rows)
+    return _layout(fig, 140 + 30 * L * nh, title), table
 
 
-def head_bars(weights: np.ndarray, context: list[str], layer: int, head: int) -> go.Figure:
+def head_bars(weights: np.ndarray, context: list[str], layer: int, head: int) -> tuple[go.Figure, pd.DataFrame]:
     """One head's weights (T,) over the context; the largest three labelled."""
     T = len(weights)
     top = set(np.argsort(-weights, kind="stable")[:3].tolist())
@@ -132,10 +128,10 @@ def head_bars(weights: np.ndarray, context: list[str], layer: int, head: int) ->
     fig.update_xaxes(tickmode="array", tickvals=list(range(1, T + 1)), ticktext=[char_label(t) for t in context],
                      tickangle=0, tickfont=dict(size=14 if T > 60 else 17), title="context character")
     fig.update_yaxes(range=[0, 1.05], title=f"weight, layer {layer + 1} head {head + 1}")
-    return _layout(fig, 300)
+    return _layout(fig, 300), pd.DataFrame({"position": np.arange(1, T + 1), "character": list(context), "weight": weights})
 
 
-def generation_figure(gen: Generation, step: int | None = None) -> go.Figure:
+def generation_figure(gen: Generation, step: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """For each generated character: p under the model (τ = 1, grey) and p it was drawn with (blue)."""
     n = len(gen.steps)
     raw = [s.filtered.raw[s.token_id] for s in gen.steps]
@@ -154,16 +150,11 @@ def generation_figure(gen: Generation, step: int | None = None) -> go.Figure:
     if step is not None and 1 <= step <= n:
         fig.add_vrect(x0=step - 0.5, x1=step + 0.5, line=dict(color=CHOSEN, width=3))
     fig.update_layout(barmode="group", bargap=0.15, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 330)
+    table = pd.DataFrame({"step": x, "character": gen.new_tokens, "p model": raw, "p drawn with": used})
+    return _layout(fig, 330), table
 
 
-def generation_frame(gen: Generation) -> pd.DataFrame:
-    return pd.DataFrame({"step": np.arange(1, len(gen.steps) + 1), "character": gen.new_tokens,
-                         "p model": [s.filtered.raw[s.token_id] for s in gen.steps],
-                         "p drawn with": [s.filtered.probs[s.token_id] for s in gen.steps]})
-
-
-def perplexity_bars(values: dict[str, float]) -> go.Figure:
+def perplexity_bars(values: dict[str, float]) -> tuple[go.Figure, pd.DataFrame]:
     """Validation perplexity per model (lower is better), on a log axis: a uniform guess is V."""
     names = list(values)
     fig = go.Figure(go.Bar(
@@ -175,12 +166,15 @@ def perplexity_bars(values: dict[str, float]) -> go.Figure:
     fig.update_xaxes(type="log", title="validation perplexity (log scale; lower is better)", tickvals=ticks,
                      ticktext=[f"{v:g}" for v in ticks], range=[0, np.log10(max(values.values()) * 1.5)])
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=16))
-    return _layout(fig, 120 + 45 * len(names))
+    return _layout(fig, 120 + 45 * len(names)), pd.DataFrame({"model": names, "perplexity": [values[k] for k in names]})
 
 
-def training_figure(steps: list[int], losses: list[float], check_steps: list[int], check_losses: list[float],
-                    bigram_nll: float | None = None) -> go.Figure:
-    """Training loss after every step, validation loss after every chunk, and the bigram's level."""
+def training_figure(steps: list[int], losses: list[float], checks: list[dict]) -> tuple[go.Figure, pd.DataFrame]:
+    """Training loss after every step; validation loss after every chunk and the bigram's level on the same
+    text, from `checks` (seqviz.labs.transformers.gpt_check rows: the table)."""
+    check_steps = [c["step"] for c in checks]
+    check_losses = [c["validation loss"] for c in checks]
+    bigram_nll = checks[-1]["bigram loss"] if checks else None
     fig = go.Figure([
         go.Scatter(x=steps, y=losses, mode="lines", name="training batch", line=dict(color=BEFORE, width=2),
                    hovertemplate="step %{x}<br>training loss %{y:.3f}<extra></extra>"),
@@ -194,4 +188,4 @@ def training_figure(steps: list[int], losses: list[float], check_steps: list[int
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="cross-entropy loss (nats per character)", rangemode="tozero")
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 340)
+    return _layout(fig, 340), pd.DataFrame(checks)

@@ -1,5 +1,6 @@
-"""Tiers 2-3: the generated stories, the character tokeniser, the bigram baseline, and the shipped
-tiny GPT (its recorded perplexities recomputed on a subset, causality, its budget)."""
+"""Tiers 2-3 of the GPT lesson: the generated stories, the character tokeniser, the bigram baseline, the
+shipped tiny GPT (its recorded perplexities recomputed on a subset, causality, its budget), the learner's
+GPT (seeded start, checks after a chunk) and the figure builders."""
 
 import math
 import random
@@ -10,9 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from seqviz import zoo, zoo_lm
-
-from seqviz import labs
+from seqviz import labs, zoo
+from seqviz.labs import transformers as lab
 from seqviz.models.bigram import BigramLM
 from seqviz.tasks import lmtext
 from seqviz.tasks.lmtext import LMCorpus, check_pasted, check_prompt, windows
@@ -25,7 +25,7 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def shipped():
-    return zoo_lm.load()
+    return labs.load(lab.GPT_NAME)
 
 
 # -- the stories ------------------------------------------------------------------------------------
@@ -141,18 +141,18 @@ def test_shipped_files_are_within_budget_and_checksummed():
     sums = zoo.read_checksums(zoo.CHECKSUMS)
     size = 0
     for suffix in ("safetensors", "json"):
-        path = zoo.ASSETS / f"{zoo_lm.NAME}.{suffix}"
+        path = zoo.ASSETS / f"{lab.GPT_NAME}.{suffix}"
         assert sums[path.name] == zoo.sha256(path)
         size += path.stat().st_size
-    assert size <= zoo_lm.MAX_ASSET_BYTES
-    assert zoo_lm.NAME in labs.builds()
+    assert size <= lab.MAX_ASSET_BYTES
+    assert lab.GPT_NAME in labs.builds()
 
 
 def test_shipped_model_beats_the_bigram_as_recorded(shipped, corpus):
     """Recompute both recorded validation perplexities on the recorded subset, from the shipped file."""
     recorded = shipped.meta["metrics"]["subset"]
-    bigram = BigramLM.fit(corpus.train_ids, len(corpus.vocab), zoo_lm.RECIPE.bigram_k)
-    got = zoo_lm.perplexities(shipped.model, bigram, corpus.val_ids, zoo_lm.RECIPE.subset_chars)
+    bigram = BigramLM.fit(corpus.train_ids, len(corpus.vocab), lab.GPT_RECIPE.bigram_k)
+    got = lab.perplexities(shipped.model, bigram, corpus.val_ids, lab.GPT_RECIPE.subset_chars)
     assert got["characters"] == recorded["characters"]
     assert got["model_perplexity"] == pytest.approx(recorded["model_perplexity"], rel=1e-4)
     assert got["bigram_perplexity"] == pytest.approx(recorded["bigram_perplexity"], rel=1e-9)
@@ -183,7 +183,7 @@ def _next(shipped, text: str):
 
 def test_shipped_model_copies_the_object_agrees_and_closes_quotes(shipped, corpus):
     """What the page says the shipped model has learned (and the bigram cannot)."""
-    bigram = BigramLM.fit(corpus.train_ids, len(corpus.vocab), zoo_lm.RECIPE.bigram_k)
+    bigram = BigramLM.fit(corpus.train_ids, len(corpus.vocab), lab.GPT_RECIPE.bigram_k)
     p, ix = _next(shipped, "dan and jade went to the river. jade gave dan a cup. dan gave the ")
     assert p[ix["c"]] > 0.5 > bigram.next_probs(ix[" "])[ix["c"]]  # the cup, copied from the sentence before
     p, ix = _next(shipped, "eva and leo went to the park. the dog run")
@@ -210,20 +210,20 @@ def test_shipped_model_has_not_learned_who_gets_it_back(shipped):
 
 def test_loading_a_damaged_file_names_the_problem(tmp_path):
     for suffix in ("safetensors", "json"):
-        (tmp_path / f"{zoo_lm.NAME}.{suffix}").write_bytes((zoo.ASSETS / f"{zoo_lm.NAME}.{suffix}").read_bytes())
+        (tmp_path / f"{lab.GPT_NAME}.{suffix}").write_bytes((zoo.ASSETS / f"{lab.GPT_NAME}.{suffix}").read_bytes())
     zoo.write_checksums(tmp_path / "SHA256SUMS", {p.name: zoo.sha256(p) for p in tmp_path.iterdir()})
-    assert zoo_lm.load(directory=tmp_path).model.cfg.block_size == zoo_lm.RECIPE.block_size
-    (tmp_path / f"{zoo_lm.NAME}.safetensors").write_bytes(b"junk")
+    assert labs.load(lab.GPT_NAME, tmp_path).model.cfg.block_size == lab.GPT_RECIPE.block_size
+    (tmp_path / f"{lab.GPT_NAME}.safetensors").write_bytes(b"junk")
     with pytest.raises(zoo.CheckpointError, match="does not match its checksum"):
-        zoo_lm.load(directory=tmp_path)
-    with pytest.raises(zoo.CheckpointError, match="no shipped language model"):
-        zoo_lm.load("nope")
+        labs.load(lab.GPT_NAME, tmp_path)
+    with pytest.raises(zoo.CheckpointError, match="no shipped checkpoint called 'nope'"):
+        labs.load("nope")
 
 
 # -- figures ----------------------------------------------------------------------------------------
 def test_figure_builders_label_characters_safely():
     from seqviz.models.transformer import TransformerLM, TransformerLMConfig
-    from seqviz.plotting import lm as figs
+    from seqviz.plotting import gpt as figs
     from seqviz.sampling import filter_logits, generate
     from seqviz.vocab import Vocab
 
@@ -231,19 +231,41 @@ def test_figure_builders_label_characters_safely():
     torch.manual_seed(0)
     model = TransformerLM(TransformerLMConfig(len(vocab), 8, 2, 2, 16)).eval()
     gen = generate(model, vocab, list("a<b"), 12, temperature=1.0, top_k=3, seed=1)
-    bars = figs.next_token_bars(gen.steps[0].filtered.raw, vocab.idx_to_token, n=4, chosen=gen.steps[0].token_id)
+    bars, table = figs.next_token_bars(gen.steps[0].filtered.raw, vocab.idx_to_token, n=4, chosen=gen.steps[0].token_id)
+    assert list(table["p"]) == list(bars.data[0].x) and len(table) == 4
     assert len(bars.data[0].y) == 4 and "&lt;" in "".join(figs.char_label(t) for t in vocab.idx_to_token)
     assert list(bars.data[0].x) == sorted(bars.data[0].x, reverse=True)
-    stages = figs.stages_figure(gen.steps[0].filtered, vocab.idx_to_token)
+    stages, _ = figs.stages_figure(gen.steps[0].filtered, vocab.idx_to_token)
     assert len(stages.data) == 6 and all(max(t.y) <= 1 for t in stages.data)
     step = gen.steps[-1]
-    att = figs.context_attention(step.attention, step.context, 1, 0, step.token)
+    att, table = figs.context_attention(step.attention, step.context, 1, 0, step.token)
+    assert table.shape == (4, 1 + len(step.context)) and np.allclose(table.iloc[:, 1:].sum(axis=1), 1)
     assert att.data[0].z.shape == (4, len(step.context)) and att.data[0].zmin == 0 and att.data[0].zmax == 1
     assert "␣" in att.layout.xaxis.ticktext or " " not in step.context
-    assert len(figs.head_bars(step.attention[1, 0], step.context, 1, 0).data[0].y) == len(step.context)
-    g = figs.generation_figure(gen, 3)
-    assert len(g.data[0].x) == 12 and figs.generation_frame(gen).shape == (12, 4)
-    assert len(figs.perplexity_bars({"uniform": 6, "bigram": 3.0, "gpt": 1.5}).data[0].y) == 3
-    tf = figs.training_figure([1, 2, 3], [2.0, 1.5, 1.2], [3], [1.3], bigram_nll=1.7)
-    assert len(tf.data) == 2 and tf.layout.shapes
-    assert figs.stages_frame(filter_logits(np.zeros(6), 0.5, 2, 0.5), vocab.idx_to_token).shape == (6, 7)
+    assert len(figs.head_bars(step.attention[1, 0], step.context, 1, 0)[0].data[0].y) == len(step.context)
+    g, table = figs.generation_figure(gen, 3)
+    assert len(g.data[0].x) == 12 and table.shape == (12, 4)
+    bars, table = figs.perplexity_bars({"uniform": 6, "bigram": 3.0, "gpt": 1.5})
+    assert len(bars.data[0].y) == 3 and list(table["perplexity"]) == [6, 3.0, 1.5]
+    check = {"step": 3, "validation loss": 1.3, "bigram loss": 1.7}
+    tf, table = figs.training_figure([1, 2, 3], [2.0, 1.5, 1.2], [check])
+    assert len(tf.data) == 2 and tf.layout.shapes and table.to_dict("records") == [check]
+    assert figs.stages_figure(filter_logits(np.zeros(6), 0.5, 2, 0.5), vocab.idx_to_token)[1].shape == (6, 7)
+
+
+# -- the learner's GPT ------------------------------------------------------------------------------
+def test_the_learners_gpt_starts_seeded_and_its_check_matches_the_bigram():
+    corpus = LMCorpus.from_text("the cat sat on the mat. the dog ran to the log. " * 40)
+    state = torch.random.get_rng_state()
+    trainer, meta = lab.gpt_run(corpus)
+    again, _ = lab.gpt_run(corpus)
+    assert torch.equal(state, torch.random.get_rng_state())  # the server's random state is not moved
+    assert all(v.equal(again.model.state_dict()[k]) for k, v in trainer.model.state_dict().items())
+    assert meta == {"vocab": corpus.vocab.to_list()} and trainer.corpus is corpus
+    events = list(trainer.train(3))
+    assert trainer.step == 3 and [e.step for e in trainer.history] == [e.step for e in events] == [1, 2, 3]
+    row = lab.gpt_check(trainer.model, corpus, trainer.bigram, trainer.step)
+    assert row["step"] == 3 and row["validation perplexity"] == pytest.approx(math.exp(row["validation loss"]))
+    x, y = windows(corpus.val_ids, min(trainer.model.cfg.block_size, len(corpus.val_ids) - 1), lab.CHECK_CHARS)
+    assert row["bigram perplexity"] == pytest.approx(trainer.bigram.perplexity(x, y))
+    assert len(row["sample"]) > lab.SAMPLE_CHARS
