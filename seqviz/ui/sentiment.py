@@ -1,4 +1,4 @@
-"""Streamlit side of the sentiment lab (pages/sentiment.py): the shipped models' answers, cached by names
+"""Streamlit side of the sentiment lab (pages/sentiment_word_order.py): the shipped models' answers, cached by names
 and plain values, and the learner's own models, kept in the one store (seqviz.ui.store, lab "sentiment").
 
 - shipped checkpoints: `ui.shipped(name)`, traces `ui.trace(name, tokens)` (the lab's `trace`);
