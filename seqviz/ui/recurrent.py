@@ -21,7 +21,7 @@ from seqviz import gradients as G
 from seqviz.checkpoints import task_meta
 from seqviz.labs.recurrent import task_of
 from seqviz.training import evaluate
-from seqviz.ui import _shipped, store, training
+from seqviz.ui import classroom, load_shipped, store, training
 from seqviz.ui.checkpoints import file_stem
 from seqviz.ui.store import LearnerModel
 
@@ -35,7 +35,7 @@ COMPARISON = "cmp_comparison"  # session_state: the compare page's side-by-side 
 @st.cache_data(max_entries=16, show_spinner=False)
 def shipped_reference_states(name: str, n: int = 150, seed: int = 7):
     """PCA of the hidden states the shipped model visits on its own task's data (analysis.reference_states)."""
-    ckpt = _shipped(name)
+    ckpt = load_shipped(name)
     return analysis.reference_states(ckpt.model, ckpt.task, ckpt.vocab, n, seed)
 
 
@@ -54,9 +54,9 @@ def initial_models() -> dict:
 @st.cache_data(max_entries=64, show_spinner=False)
 def gradient_curves(text: str) -> dict:
     """‖∂L/∂h_t‖ at every step for each recall architecture, at initialisation and trained, on a checked text."""
-    ckpt = _shipped("recall-rnn")
+    ckpt = load_shipped("recall-rnn")
     ids, target = ckpt.vocab.encode(list(text)), ckpt.task.target(text)
-    models = {"init": initial_models(), "trained": {c: _shipped(f"recall-{c}").model for c in G.ARCHS}}
+    models = {"init": initial_models(), "trained": {c: load_shipped(f"recall-{c}").model for c in G.ARCHS}}
     return {G.STAGES[s]: {G.ARCHS[c]: m.grad_norms_through_time(ids, target) for c, m in ms.items()}
             for s, ms in models.items()}
 
@@ -65,7 +65,7 @@ def gradient_curves(text: str) -> dict:
 def scaled_rnn(text: str, stage: str, factor: float) -> tuple:
     """The vanilla RNN (initial or trained) with W_hh scaled by `factor` on a checked text: autograd's
     gradient norms, ρ(s·W_hh), ρ(W_hh) and its Jacobians (G.rnn_jacobians)."""
-    ckpt = _shipped("recall-rnn")
+    ckpt = load_shipped("recall-rnn")
     ids, target = ckpt.vocab.encode(list(text)), ckpt.task.target(text)
     base = initial_models()["rnn"] if stage == "init" else ckpt.model
     rnn = G.scale_recurrent(base, factor)
@@ -76,7 +76,7 @@ def scaled_rnn(text: str, stage: str, factor: float) -> tuple:
 @st.cache_data(max_entries=64, show_spinner=False)
 def memory_paths(text: str) -> dict:
     """What the LSTM's and the GRU's direct path keeps on a checked text (G.memory_path), by stage and cell."""
-    ckpt = _shipped("recall-rnn")
+    ckpt = load_shipped("recall-rnn")
     tokens = list(text)
     ids = ckpt.vocab.encode(tokens)
     return {"init": {c: G.memory_path(c, initial_models()[c].trace(ids, tokens, ckpt.task.class_names).first.gates)
@@ -134,7 +134,7 @@ def keep_units(keys, hidden_size: int) -> None:
             st.session_state[key] = [u for u in st.session_state[key] if u < hidden_size]
 
 
-@st.fragment
+@classroom.fragment
 def unit_finder(model, task, hidden, n_texts: int, seed: int) -> None:
     """The gates page's unit finder (its own controls rerun only this part): units whose h_t stays beyond ±θ
     over a span of the learner's text (hidden: (T, H), first layer), and the texts of the task where they
@@ -267,7 +267,7 @@ def run_live_sweep(archs, lags, steps: int, settings: compare.Settings, live: li
     st.rerun()
 
 
-@st.fragment
+@classroom.fragment
 def live_sweep_controls(archs, settings: compare.Settings, live: list, lag_choices, step_choices, limit_s: float,
                         hard_stop_s: float) -> None:
     """The compare page's live-sweep controls (lags, steps, Run, Clear; their own reruns stay in here): a sweep
