@@ -2,9 +2,11 @@
 
 Run: .venv/bin/python bench/bench_recurrent.py   (part of `make bench`; about 2-3 minutes)
 
-Every figure is a ratio against a reference measured in the same process, on one torch thread:
+Every figure is a ratio against a reference measured in the same process, on one torch thread
+(the trace figures in CPU time of this thread, the function and its reference timed in turns):
 1. trace (every state, gate and term) vs the plain fused nn.LSTM / nn.GRU / nn.RNN forward on the
-   same input, and vs the model's own forward (fused layer + read-out);
+   same input, and vs the model's own forward (fused layer + read-out); then a trace with an
+   intervention (one unit zeroed), whose changed cell is stepped through the explicit cells;
 2. seqviz.training.TrainingRun vs a bare PyTorch loop over the same model and the same batches;
 3. recall at the shipped lag: steps until LSTM and GRU reach 95% held-out accuracy, and the vanilla
    RNN's accuracy after 3,000 steps, for three seeds.
@@ -26,7 +28,7 @@ import torch.nn.functional as F  # noqa: E402
 from seqviz import zoo  # noqa: E402
 
 from seqviz import labs
-from seqviz.models.recurrent import RecurrentConfig, RecurrentNet, remember_by_default  # noqa: E402
+from seqviz.models.recurrent import Intervention, RecurrentConfig, RecurrentNet, remember_by_default  # noqa: E402
 from seqviz.tasks import RecallTask  # noqa: E402
 from seqviz.training import TrainingRun, evaluate  # noqa: E402
 
@@ -37,6 +39,20 @@ torch.set_flush_denormal(True)
 def best_of(fn, number: int, repeat: int = 7) -> float:
     """Seconds per call: the median of `repeat` timings of `number` calls (robust to a busy machine)."""
     return statistics.median(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def in_turns(fns: dict, number: int, repeat: int = 7) -> dict:
+    """CPU seconds per call of each function, timed in turns (`number` calls of each, `repeat` rounds).
+
+    Turns: a machine that gets busier or quieter during the run shifts every figure alike. CPU time
+    of this thread (not wall time): on a shared 2-core machine a wall clock also counts the time other
+    processes held the core, which swamped these sub-millisecond figures. The median per function.
+    """
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            times[name].append(timeit.Timer(fn, timer=time.thread_time).timeit(number) / number)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def trace_cost() -> None:
@@ -60,10 +76,16 @@ def trace_cost() -> None:
             with torch.no_grad():
                 model(x)
 
-        t_trace, t_fused, t_fwd = (best_of(f, 200) for f in (run_trace, run_fused, run_forward))
+        def run_intervened():
+            model.trace(ids, tokens, task.class_names, Intervention(zero_units=(0,)))
+
+        t = in_turns({"trace": run_trace, "fused": run_fused, "forward": run_forward}, 200)
+        t_trace, t_fused, t_fwd = t["trace"], t["fused"], t["forward"]
+        t_slow = in_turns({"intervened": run_intervened}, 20)["intervened"]
         print(f"trace_vs_fused_{model.cfg.cell}{'_bi' if model.cfg.bidirectional else ''}: "
               f"{t_trace / t_fused:.2f} (trace {t_trace * 1e3:.3f} ms, fused layer {t_fused * 1e3:.3f} ms, "
-              f"T={len(ids)}); vs model forward {t_trace / t_fwd:.2f} ({t_fwd * 1e3:.3f} ms)")
+              f"T={len(ids)}); vs model forward {t_trace / t_fwd:.2f} ({t_fwd * 1e3:.3f} ms); "
+              f"with an intervention {t_slow / t_fused:.2f} ({t_slow * 1e3:.3f} ms)")
 
 
 def harness_overhead(steps: int = 300) -> None:

@@ -6,14 +6,15 @@ nonlinearities saturate.
 """
 
 import itertools
+from unittest import mock
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from seqviz.models.recurrent import (Intervention, RecurrentConfig, RecurrentNet, gru_cell, lstm_cell,
-                                     rnn_cell)
+from seqviz.models.recurrent import (Intervention, RecurrentConfig, RecurrentNet, gru_cell, linear_scan,
+                                     lstm_cell, rnn_cell, sigmoid, softmax)
 
 TOL = 1e-5
 REFERENCE = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
@@ -79,20 +80,152 @@ def test_trace_matches_pytorch_modules(cell, layers, bidirectional):
 
 @pytest.mark.parametrize("cell,layers,bidirectional", SHAPES)
 def test_explicit_cells_equal_the_fast_path_in_every_state_gate_and_term(cell, layers, bidirectional):
+    """The batched recompute (`_recompute`) against the per-step cells (`_explicit`), for every layer and
+    direction in turn: a no-op intervention sends exactly that cell through the step-by-step path."""
     model = make(cell, layers, bidirectional)
     fast = model.trace(IDS, list("x" * len(IDS)), list("abcd"))
-    slow = model.trace(IDS, list("x" * len(IDS)), list("abcd"), _SlowPath())
-    for cells_f, cells_s in zip(fast.layers, slow.layers):
-        for f, s in zip(cells_f, cells_s):
-            assert np.abs(f.hidden - s.hidden).max() <= TOL
-            assert (f.cell is None) == (s.cell is None)
-            if f.cell is not None:
-                assert np.abs(f.cell - s.cell).max() <= TOL
-            for g in f.gates:
-                assert np.abs(f.gates[g] - s.gates[g]).max() <= TOL, g
-                for k in f.terms[g]:
-                    assert np.abs(f.terms[g][k] - s.terms[g][k]).max() <= TOL, (g, k)
-    assert np.abs(fast.logits - slow.logits).max() <= TOL
+    for where in itertools.product(range(layers), range(model.cfg.directions)):
+        with mock.patch.object(model, "_explicit", wraps=model._explicit) as stepped:
+            slow = model.trace(IDS, list("x" * len(IDS)), list("abcd"), _SlowPath(layer=where[0], direction=where[1]))
+        assert [call.args[1:3] for call in stepped.call_args_list] == [where]  # that cell, and only it
+        for cells_f, cells_s in zip(fast.layers, slow.layers):
+            for f, s in zip(cells_f, cells_s):
+                assert np.abs(f.hidden - s.hidden).max() <= TOL
+                assert (f.cell is None) == (s.cell is None)
+                if f.cell is not None:
+                    assert np.abs(f.cell - s.cell).max() <= TOL
+                for g in f.gates:
+                    assert np.abs(f.gates[g] - s.gates[g]).max() <= TOL, g
+                    for k in f.terms[g]:
+                        assert np.abs(f.terms[g][k] - s.terms[g][k]).max() <= TOL, (g, k)
+        assert np.abs(fast.logits - slow.logits).max() <= TOL
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_trace_read_out_equals_forward_for_every_output(cell, bidirectional):
+    """trace computes the read-out itself (in numpy, reusing the per-step scores); it must give what
+    forward gives, for a class per step and a class per sequence, and the probabilities must be its softmax."""
+    for output in ("tag", "last"):
+        model = make(cell, 2, bidirectional, output=output)
+        tr = model.trace(IDS, [str(i) for i in IDS], list("abcd"))
+        with torch.no_grad():
+            logits, _ = model(torch.tensor([IDS]))
+            steps = torch.softmax(model.head(torch.from_numpy(tr.output)), -1).numpy()
+        assert tr.logits.shape == logits[0].shape
+        assert np.abs(tr.logits - logits[0].numpy()).max() <= TOL
+        assert np.abs(tr.probs - torch.softmax(logits[0], -1).numpy()).max() <= TOL
+        if output == "last" and not bidirectional:
+            assert np.abs(tr.step_probs - steps).max() <= TOL
+            assert np.abs(tr.step_probs[-1] - tr.probs).max() <= TOL
+        else:
+            assert tr.step_probs is None
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("T", [1, 2, 120])
+def test_fast_path_matches_pytorch_at_every_length(cell, T):
+    """One step (no h_{t-1} but h_0), two, and a long text whose cell state has time to grow."""
+    model = make(cell, 1, True, scale=1.5)
+    ids = (IDS * 7)[:T]
+    tr = model.trace(ids, ["x"] * T, list("abcd"))
+    with torch.no_grad():
+        out, h_n = reference(model)(one_hot(ids, 9))
+    assert tr.output.shape == (T, 2 * model.cfg.hidden_size)
+    assert np.abs(tr.output - out[0].numpy()).max() <= TOL
+    if cell == "lstm":
+        for d, c in enumerate(tr.layers[0]):
+            final_c = c.cell[0] if c.reverse else c.cell[-1]
+            assert np.abs(final_c - h_n[1][d, 0].numpy()).max() <= TOL
+            assert np.allclose(c.hidden, c.gates["o"] * np.tanh(c.cell), atol=TOL)
+
+
+def test_linear_scan_equals_the_loop_it_replaces():
+    """c_t = f_t ⊙ c_{t-1} + u_t by doubling, against the plain loop over time, in both reading orders;
+    forget gates fully shut (0) and fully open (1) included."""
+    rng = np.random.default_rng(0)
+
+    def loop(f, u):  # (T, H)
+        c, out = np.zeros(f.shape[1]), np.empty(f.shape)
+        for t in range(len(f)):
+            c = f[t] * c + u[t]
+            out[t] = c
+        return out
+
+    for T in (1, 2, 3, 7, 8, 46, 200):
+        f = rng.random((2, T, 5)).astype(np.float32)
+        f[:, ::5, 0], f[:, ::3, 1] = 0.0, 1.0
+        u = rng.normal(size=(2, T, 5)).astype(np.float32)
+        c = linear_scan(f, u, reverse=(1,))
+        assert c.shape == (2, T, 5) and c.dtype == np.float32
+        np.testing.assert_allclose(c[0], loop(f[0].astype(np.float64), u[0].astype(np.float64)), rtol=1e-6, atol=1e-6)
+        back = loop(f[1, ::-1].astype(np.float64), u[1, ::-1].astype(np.float64))[::-1]
+        np.testing.assert_allclose(c[1], back, rtol=1e-6, atol=1e-6)
+        assert np.array_equal(linear_scan(f[:1], u[:1]), c[:1])
+
+
+def test_numpy_sigmoid_and_softmax_match_torch_without_overflow():
+    a = np.array([[-1e4, -90.0, -20.0, -1.0, 0.0, 0.5, 20.0, 90.0, 1e4]], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is the right answer
+        s, p = sigmoid(a), softmax(a)
+    assert np.abs(s - torch.sigmoid(torch.from_numpy(a)).numpy()).max() <= 1e-7
+    assert (s >= 0).all() and (s <= 1).all()
+    assert np.abs(p - torch.softmax(torch.from_numpy(a), -1).numpy()).max() <= 1e-7
+    assert p.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("where", [(0, 1), (1, 0), (1, 1)])
+def test_intervention_changes_its_cell_and_everything_above_it(cell, where):
+    """An intervention in layer l, direction d: that cell is stepped by hand with the gate forced and a
+    unit zeroed; the other direction of that layer and every layer below are the unchanged model's; the
+    layers above read the changed states (checked against PyTorch's own layer on them)."""
+    model = make(cell, 2, True, scale=1.0)
+    l, d = where
+    gate = "f" if cell == "lstm" else "z"
+    iv = Intervention(gate=gate, gate_units=(0, 3), gate_value=1.0, zero_units=(2,), layer=l, direction=d)
+    plain = model.trace(IDS, ["x"] * len(IDS), list("abcd"))
+    tr = model.trace(IDS, ["x"] * len(IDS), list("abcd"), iv)
+    H = model.cfg.hidden_size
+    # by hand: the input of layer l (unchanged below it), then the changed cell stepped with the cells
+    inp = one_hot(IDS, 9)[0] if l == 0 else torch.from_numpy(np.hstack([c.hidden for c in plain.layers[l - 1]]))
+    W = model.weights(l, d)
+    mask = torch.zeros(H, dtype=torch.bool)
+    mask[[0, 3]] = True
+    keep = torch.ones(H)
+    keep[2] = 0.0
+    h = c = torch.zeros(1, H)
+    hs = {}
+    with torch.no_grad():
+        for t in (reversed(range(len(IDS))) if d else range(len(IDS))):
+            if cell == "lstm":
+                h, c, gates = lstm_cell(inp[t][None], h, c, *W, force={gate: (mask, 1.0)})
+                c = c * keep
+            else:
+                h, gates = gru_cell(inp[t][None], h, *W, force={gate: (mask, 1.0)})
+            h = h * keep
+            hs[t] = h[0].numpy()
+            assert torch.all(gates[gate][0, [0, 3]] == 1.0)
+    changed = tr.layers[l][d]
+    assert np.abs(changed.hidden - np.stack([hs[t] for t in range(len(IDS))])).max() <= TOL
+    assert np.all(changed.gates[gate][:, [0, 3]] == 1.0) and np.all(changed.hidden[:, 2] == 0)
+    assert np.abs(changed.hidden - plain.layers[l][d].hidden).max() > 1e-3  # the change did something
+    for k in range(l + 1):  # below it, and the other direction of its own layer: untouched
+        for e in range(2):
+            if (k, e) != (l, d):
+                assert np.array_equal(tr.layers[k][e].hidden, plain.layers[k][e].hidden)
+    if l == 0:  # the layer above reads [h→; h←] with the change in it
+        layer1 = REFERENCE[cell](2 * H, H, bidirectional=True, batch_first=True)
+        layer1.load_state_dict(model.layers[1].state_dict())
+        with torch.no_grad():
+            above, _ = layer1(torch.from_numpy(np.hstack([c.hidden for c in tr.layers[0]]))[None])
+        assert np.abs(tr.output - above[0].numpy()).max() <= TOL
+    assert np.abs(tr.output[:, :H] - tr.layers[-1][0].hidden).max() <= TOL
+
+
+def test_trace_refuses_negative_token_ids():
+    with pytest.raises(ValueError, match="negative"):
+        make("lstm").trace([1, -2, 3], list("abc"), list("abcd"))
 
 
 def test_one_step_cells_match_pytorch_cells():
@@ -182,3 +315,8 @@ def test_gradients_through_time_match_autograd_on_pytorch():
     grads = torch.autograd.grad(loss, hs)
     assert np.allclose(ours, [float(g.norm()) for g in grads], rtol=1e-4, atol=1e-7)
     assert ours[-1] > ours[0]  # with these weights, the gradient shrinks going back in time
+
+
+def test_trace_refuses_ids_outside_the_vocabulary():
+    with pytest.raises(IndexError):
+        make("gru").trace([1, 9, 3], list("abc"), list("abcd"))  # V = 9: ids 0..8

@@ -20,9 +20,9 @@ GRU (k = 3, blocks r, z, n; PyTorch's form: the reset gate multiplies W_hn h_{t-
 `rnn_cell`, `lstm_cell` and `gru_cell` are those equations, one step each. `RecurrentNet` keeps its
 weights in fused PyTorch layers (fast to train) and exposes them under the equations' names. Its
 `trace` reruns the fused layers and then recomputes every gate for all steps at once from x_t and
-h_{t-1} in batched matmuls (the fast path); with interventions (a forget gate forced open, a unit
-zeroed) it steps the explicit cells instead (the slow path). The oracle tests tie all of them to
-`nn.RNN`, `nn.LSTM` and `nn.GRU`.
+h_{t-1} in batched matmuls (the fast path, `_recompute`); the one cell an intervention changes (a
+forget gate forced open, a unit zeroed) is stepped through the explicit cells instead (the slow
+path, `_explicit`). The oracle tests tie all of them to `nn.RNN`, `nn.LSTM` and `nn.GRU`.
 """
 
 from __future__ import annotations
@@ -112,17 +112,38 @@ def _force(gates: dict, force) -> dict:
     return out
 
 
-def linear_scan(f: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """c_t = f_t ⊙ c_{t-1} + u_t with c_0 = 0, for t = 1..T; f, u (T, H).
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """σ(a) = 1 / (1 + e^(-a)) for numpy arrays, written (1 + tanh(a/2)) / 2: the same value, never an overflow."""
+    return 0.5 * np.tanh(0.5 * a) + 0.5
 
-    Elementwise only, so a plain loop over time in float64 numpy is the fastest exact way (a
-    vectorised cumulative-product form was slower at every length used here, and less exact).
+
+def softmax(a: np.ndarray) -> np.ndarray:
+    """softmax along the last axis of a numpy array (shifted by the row's maximum, so exp never overflows)."""
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def linear_scan(f: np.ndarray, u: np.ndarray, reverse: tuple[int, ...] = ()) -> np.ndarray:
+    """c_t = f_t ⊙ c_{t-1} + u_t with c = 0 before the first step; f, u (dirs, T, H), time on axis 1.
+
+    Direction d in `reverse` runs right to left (c_t = f_t ⊙ c_{t+1} + u_t), as the right-to-left
+    cell of a bidirectional layer does; the result is in time order either way. Computed by doubling
+    (Hillis and Steele): after the round with stride k, c[t] holds the sum over the last 2k steps,
+    each u_s scaled by the f's after it, and A[t] the product of those 2k f's; so log2(T) rounds of
+    whole-array products replace T small steps (a loop over time took twice as long at T = 46).
+    float64 throughout: it matches the loop to rounding (tests/test_oracle.py checks it against one).
     """
-    c = np.empty(u.shape, dtype=np.float64)
-    c_t = np.zeros(u.shape[1], dtype=np.float64)
-    for t in range(u.shape[0]):
-        c_t = f[t] * c_t + u[t]
-        c[t] = c_t
+    A, c = f.astype(np.float64), u.astype(np.float64)  # (dirs, T, H): A[t] = f_t, c[t] = u_t
+    for d in reverse:  # into the cell's reading order
+        A[d], c[d] = A[d, ::-1].copy(), c[d, ::-1].copy()
+    T, k = c.shape[1], 1
+    while k < T:
+        c[:, k:] += A[:, k:] * c[:, :-k]  # reach k steps further back: c_t += (f_t ... f_{t-k+1}) c_{t-k}
+        if 2 * k < T:
+            A[:, k:] *= A[:, :-k]  # and the product of f's over the window (numpy copies overlaps first)
+        k *= 2
+    for d in reverse:  # back into time order
+        c[d] = c[d, ::-1].copy()
     return c.astype(u.dtype)
 
 
@@ -229,64 +250,96 @@ class RecurrentNet(nn.Module):
         return logits, loss
 
     # -- traces ----------------------------------------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()  # no_grad, and cheaper tensor bookkeeping: a trace returns only numpy arrays
     def trace(self, ids: list[int], tokens: list[str], class_names: list[str],
               intervention: Intervention | None = None) -> RecurrentTrace:
-        """Every state and gate of every layer and direction at every step, for one input."""
-        x = torch.tensor([ids], dtype=torch.long)  # (1, T)
-        U = F.one_hot(x[0], self.cfg.vocab_size).float()  # (T, V)
+        """Every state and gate of every layer and direction at every step, for one input.
+
+        Fast path: each fused layer runs once, then `_recompute` rebuilds every gate from the known
+        h_{t-1}. The one cell an intervention changes is stepped through the explicit cells instead
+        (`_explicit`); the layers above it read its changed states through their own fast path.
+        """
+        ids, V, H = list(ids), self.cfg.vocab_size, self.cfg.hidden_size
+        if min(ids, default=0) < 0:
+            raise ValueError("token ids must not be negative")
+        U = np.zeros((len(ids), V), dtype=np.float32)  # (T, V): x_t one-hot
+        U[np.arange(len(ids)), ids] = 1.0  # an id >= V raises IndexError
+        U = torch.from_numpy(U)
         layers = []
         for l, layer in enumerate(self.layers):
-            if intervention:  # slow path: step the explicit cells, with the change applied
-                cells = [self._explicit(U, l, d, intervention) for d in range(self.cfg.directions)]
-            else:  # fast path: fused layer, then every gate recomputed from x_t and h_{t-1}
-                out = layer(U[None])[0][0]  # (T, H·dirs)
-                H = self.cfg.hidden_size
-                cells = [self._recompute(U, out[:, d * H:(d + 1) * H], l, d) for d in range(self.cfg.directions)]
+            out = layer(U[None])[0][0]  # (T, H·dirs): every direction's h_t, from the fused layer
+            cells = self._recompute(U, out, l)  # every gate and term, for all t at once
+            if intervention and intervention.layer == l and intervention.direction in range(len(cells)):
+                d = intervention.direction  # slow path: step the explicit cell with the change applied
+                out[:, d * H:(d + 1) * H], cells[d] = self._explicit(U, l, d, intervention)
             layers.append(cells)
-            U = torch.cat([c[0] for c in cells], dim=-1)  # (T, H·dirs): the next layer's input
-        logits = self.read_out(U[None], x)[0]  # (T, C) or (C,)
+            U = out  # (T, H·dirs): [h→; h←], the next layer's input
+        # The read-out of `read_out` for a batch of one (the oracle tests hold them equal); the matmul in
+        # torch, which keeps to the one thread the app sets (numpy's BLAS would start its own threads).
+        last = max(len(ids) - ids.count(PAD_ID), 1) - 1  # the last token that is not padding
         step_probs = None
-        if self.cfg.output == "last" and not self.cfg.bidirectional:
-            step_probs = torch.softmax(self.head(U), -1).numpy()  # (T, C): the answer if the text ended at t
-        return RecurrentTrace(
-            tokens=list(tokens), cell_type=self.cfg.cell,
-            layers=[[c[1] for c in cells] for cells in layers],
-            output=U.numpy().copy(), logits=logits.numpy().copy(),
-            probs=torch.softmax(logits, -1).numpy(), step_probs=step_probs, class_names=list(class_names))
+        if self.cfg.output == "tag":
+            logits = self.head(U).numpy()  # (T, C)
+            probs = softmax(logits)
+        elif self.cfg.bidirectional:  # [h→ after the last token; h← after reading back to the first]
+            logits = self.head(torch.cat([U[last, :H], U[0, H:]])).numpy()  # (C,)
+            probs = softmax(logits)
+        else:
+            steps = self.head(U).numpy()  # (T, C): the answer if the text ended at t
+            step_probs = softmax(steps)
+            logits, probs = steps[last], step_probs[last]  # (C,)
+        return RecurrentTrace(tokens=list(tokens), cell_type=self.cfg.cell, layers=layers, output=U.numpy(),
+                              logits=logits, probs=probs, step_probs=step_probs, class_names=list(class_names))
 
-    def _recompute(self, U, h, layer, direction):
-        """Fast path for one layer and direction: every gate for all t at once from U (T, D) and h (T, H).
+    def _recompute(self, U, out, layer) -> list[CellTrace]:
+        """Fast path for one layer: every gate of every step and direction at once, from known states.
 
-        The same equations as the cells above, with time as the batch axis; the oracle tests check
-        that both paths agree to 1e-5.
+        U (T, D) holds the inputs x_t and out (T, H·dirs) the fused layer's h_t, in time order. Since
+        every h_{t-1} is known, each term of every gate is one matmul over all steps (time as the
+        batch axis); the elementwise rest runs on both directions together, in numpy (quicker than
+        torch on arrays this small). The same equations as `rnn_cell`, `lstm_cell` and `gru_cell`:
+        the oracle tests hold the two paths to 1e-5.
         """
-        W_ih, b_ih, W_hh, b_hh = self.weights(layer, direction)
-        H, cell = self.cfg.hidden_size, self.cfg.cell
-        if direction:  # the right-to-left cell runs in reversed time
-            U, h = U.flip(0), h.flip(0)
-        h_prev = torch.cat([h.new_zeros(1, H), h[:-1]])  # (T, H): h_{t-1} in the cell's reading order
-        Wx, Wh = U @ W_ih.T, h_prev @ W_hh.T  # (T, kH): every gate block's W_i x_t and W_h h_{t-1}
-        parts = torch.stack([Wx, b_ih.expand_as(Wx), Wh, b_hh.expand_as(Wh)])  # (4, T, kH)
-        pre = Wx + b_ih + Wh + b_hh  # (T, kH)
+        cell, H, dirs, T = self.cfg.cell, self.cfg.hidden_size, self.cfg.directions, U.size(0)
+        kH = len(GATES[cell]) * H
+        parts = np.empty((4, dirs, T, kH), dtype=np.float32)  # W_i x_t, b_i, W_h h_{t-1}, b_h per direction
+        into = torch.from_numpy(parts)  # the same memory, for torch.mm's out=
+        for d in range(dirs):
+            W_ih, b_ih, W_hh, b_hh = self.weights(layer, d)
+            h = out[:, d * H:(d + 1) * H]  # (T, H)
+            torch.mm(U, W_ih.T, out=into[0, d])  # W_i x_t
+            parts[1, d], parts[3, d] = b_ih.detach().numpy(), b_hh.detach().numpy()
+            if d == 0:  # h_{t-1}, with h_0 = 0
+                torch.mm(h[:-1], W_hh.T, out=into[2, d, 1:])
+                parts[2, d, 0] = 0
+            else:  # the right-to-left cell comes from h_{t+1}, with h_{T+1} = 0
+                torch.mm(h[1:], W_hh.T, out=into[2, d, :-1])
+                parts[2, d, -1] = 0
+        pre = parts.sum(axis=0)  # (dirs, T, kH): W_i x_t + b_i + W_h h_{t-1} + b_h, every gate block
         c = None
         if cell == "rnn":
             gates = pre  # a_t; h_t = tanh(a_t)
         elif cell == "lstm":
-            gates = torch.sigmoid(pre)  # i, f, o = σ(...)
-            gates[:, 2 * H:3 * H] = torch.tanh(pre[:, 2 * H:3 * H])  # g = tanh(...)
-            i, f, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H]
-            c = torch.from_numpy(linear_scan(f.double().numpy(), (i * g).numpy()))  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+            gates = sigmoid(pre)  # i_t, f_t, o_t = σ(...)
+            gates[..., 2 * H:3 * H] = np.tanh(pre[..., 2 * H:3 * H])  # g_t = tanh(...)
+            i, f, g = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:3 * H]
+            c = linear_scan(f, i * g, reverse=(1,) if dirs == 2 else ())  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
         else:
-            gates = torch.sigmoid(pre)  # r, z = σ(...)
-            r = gates[:, :H]
-            gates[:, 2 * H:] = torch.tanh(Wx[:, 2 * H:] + b_ih[2 * H:] + r * (Wh[:, 2 * H:] + b_hh[2 * H:]))  # n
-        return (h.flip(0) if direction else h), self._cell_trace(h, c, gates, parts, direction)
+            gates = sigmoid(pre)  # r_t, z_t = σ(...)
+            r = gates[..., :H]
+            Wx_n, b_in, Wh_n, b_hn = parts[..., 2 * H:]
+            # n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
+            gates[..., 2 * H:] = np.tanh(Wx_n + b_in + r * (Wh_n + b_hn))
+        h = out.numpy()
+        return [CellTrace(hidden=h[:, d * H:(d + 1) * H].copy(), h0=np.zeros(H, dtype=np.float32),
+                          cell=None if c is None else c[d], gate_names=GATES[cell], gate_values=gates[d],
+                          parts=parts[:, d], reverse=bool(d)) for d in range(dirs)]
 
     def _explicit(self, U, layer, direction, iv: Intervention | None = None, keep: list | None = None):
-        """Slow path: step the explicit cell t = 1..T. Differentiable unless under no_grad.
+        """Slow path: step the explicit cell t = 1..T -> (h (T, H) in time order, CellTrace).
 
-        `keep`, if given, collects every h_t tensor (for gradients through time).
+        Differentiable unless under no_grad. `keep`, if given, collects every h_t tensor (for
+        gradients through time).
         """
         W = self.weights(layer, direction)
         H = self.cfg.hidden_size
@@ -331,7 +384,7 @@ class RecurrentNet(nn.Module):
         return out, self._cell_trace(h_seq, c_seq, gates, parts, direction)
 
     def _cell_trace(self, h, c, gates, parts, direction) -> CellTrace:
-        """Package one cell's tensors (in its reading order) as numpy arrays in time order."""
+        """Package one explicit cell's tensors (in its reading order) as numpy arrays in time order."""
         def arr(t, axis=0):
             t = t.detach()
             return (t.flip(axis) if direction else t).numpy().copy()  # copy: never a view of a parameter
@@ -395,6 +448,3 @@ def copy_model(model: nn.Module) -> nn.Module:
     clone.load_state_dict({k: v.clone() for k, v in model.state_dict().items()})
     return clone
 
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
