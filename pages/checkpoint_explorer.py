@@ -10,7 +10,7 @@ for the models of this session.
 
 import streamlit as st
 
-from seqviz import explore, hf, ui
+from seqviz import explore, hf, models, ui
 from seqviz import statedict as sdm
 from seqviz.checkpoints import CheckpointError
 from seqviz.plotting import hf as hp
@@ -54,7 +54,7 @@ if kind == "seqviz checkpoint":
         st.stop()
     model = ckpt.model
     st.success(f"Opened **{ckpt.name}**: architecture `{ckpt.meta['architecture']}`, "
-               f"{explore.parameter_count(model):,} parameters, a vocabulary of {len(ckpt.vocab)} tokens.")
+               f"{models.parameter_count(model):,} parameters, a vocabulary of {len(ckpt.vocab)} tokens.")
     uc.checkpoint_summary(ckpt)
     st.subheader("Inside, on your input")
     text = st.text_input("Input for the model", explore.default_text(ckpt)[:200], key="ckpt_text", max_chars=10_000)
@@ -103,7 +103,7 @@ if kind == "PyTorch state dict":
     except sdm.StateDictError as e:
         st.error(str(e))
         st.stop()
-    st.success(f"Rebuilt {sdm.FAMILY_NAMES[rebuilt.family]} with {sdm.parameter_count(rebuilt.model):,} parameters from the "
+    st.success(f"Rebuilt {sdm.FAMILY_NAMES[rebuilt.family]} with {models.parameter_count(rebuilt.model):,} parameters from the "
                f"{len(rebuilt.placed)} tensors it placed:")
     st.code("\n".join(rebuilt.architecture), language=None, wrap_lines=True)
     for note in notes + rebuilt.notes:

@@ -27,8 +27,6 @@ def tensor_table(model: torch.nn.Module) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def parameter_count(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def default_text(ckpt: Checkpoint) -> str:

@@ -667,8 +667,6 @@ def parse_vocab(text: str, n: int) -> tuple[list[str] | None, str | None]:
     return tokens, None
 
 
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def default_input(rebuilt: Rebuilt, vocab: list[str] | None = None) -> str:

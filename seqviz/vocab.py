@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
-SPECIALS = (PAD, UNK, BOS, EOS)
+PAD_ID = 0  # <pad> comes first in every vocabulary
+BOS_ID, EOS_ID = 1, 2  # in target vocabularies, which start <pad>, <bos>, <eos> (translation, speech)
+IGNORE = -100  # the target of a padded position: F.cross_entropy skips it
 
 
 @dataclass(frozen=True)

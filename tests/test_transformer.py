@@ -13,11 +13,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from seqviz import labs
+from seqviz.models import parameter_count
 from seqviz.checkpoints import CheckpointError, checkpoint_bytes, parse_checkpoint
 from seqviz.models import ARCHITECTURES
 from seqviz.models.transformer import (BOS_ID, DecoderLayer, EncoderLayer, MultiHeadAttention, TransformerLM,
                                        TransformerLMConfig, TransformerSeq2Seq, TransformerSeq2SeqConfig,
-                                       causal_mask, parameter_count, sinusoidal_encoding)
+                                       causal_mask, sinusoidal_encoding)
 from seqviz.tasks.translation import TranslationTask
 from seqviz.training import TrainingRun
 

@@ -32,9 +32,10 @@ import torch
 
 from seqviz.checkpoints import Checkpoint, CheckpointError, save_checkpoint
 from seqviz.labs.base import Lab, PageSpec
+from seqviz.models import parameter_count
 from seqviz.models.bigram import DEFAULT_K, BigramLM
 from seqviz.models.transformer import (TransformerLM, TransformerLMConfig, TransformerSeq2Seq,
-                                       TransformerSeq2SeqConfig, evaluate_transformer_translation, parameter_count)
+                                       TransformerSeq2SeqConfig, evaluate_transformer_translation)
 from seqviz.shipped import ASSETS, Build, load_verified, rebuild_hint, record_checksums, train_and_save
 from seqviz.tasks import TranslationTask
 from seqviz.tasks.lmtext import ALPHABET, SEED, STORIES, LMCorpus, windows

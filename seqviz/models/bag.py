@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-PAD_ID = 0  # <pad> is always id 0 (seqviz.vocab)
+from seqviz.vocab import PAD_ID  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-IGNORE = -100
-PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # char_vocab(): <pad>, <bos>, <eos> first
+from seqviz.vocab import BOS_ID, EOS_ID, IGNORE, PAD_ID  # noqa: E402,F401 - char_vocab(): <pad>, <bos>, <eos> first
 TOP_K = 5
 REDUCTION = 4  # input frames per encoder frame (two stride-2 convolutions)
 

@@ -59,8 +59,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-IGNORE = -100  # target for padded positions
-PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # target vocabulary: <pad>, <bos>, <eos> first (TranslationTask.target_vocab)
+from seqviz.vocab import BOS_ID, EOS_ID, IGNORE, PAD_ID  # noqa: E402,F401 - TranslationTask.target_vocab: <pad>, <bos>, <eos> first
 POSITIONALS = ("learned", "sinusoidal")
 KINDS = ("encoder", "decoder", "cross")  # the three attentions of the encoder-decoder, for ablation
 TOP_K = 5  # next-word candidates kept per output step in a trace
@@ -646,6 +645,3 @@ class TransformerLM(nn.Module):
 TransformerLM.config_class = TransformerLMConfig
 
 
-def parameter_count(model: nn.Module) -> int:
-    """Trainable numbers in the model (the sinusoidal table is a buffer, not a parameter)."""
-    return sum(p.numel() for p in model.parameters())

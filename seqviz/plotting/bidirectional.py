@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import DIVERGING, OKABE_ITO, _layout, _time_axis, math_label, token_label
-from seqviz.trace import RecurrentTrace
+from seqviz.models.recurrent import RecurrentTrace
 
 # The symbols as plotly draws them (no LaTeX offline); the page's st.latex uses the same names.
 H_FWD = math_label("h→_t")  # h→<sub>t</sub>

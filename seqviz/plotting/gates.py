@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label, token_label
-from seqviz.trace import CellTrace, RecurrentTrace
+from seqviz.models.recurrent import CellTrace, RecurrentTrace
 
 GATE_INFO = {  # name -> (what it is, its squashing function)
     "i": ("input gate", "σ"), "f": ("forget gate", "σ"), "g": ("candidate", "tanh"), "o": ("output gate", "σ"),

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, _time_axis, math_label, token_label
-from seqviz.trace import CellTrace, RecurrentTrace
+from seqviz.models.recurrent import CellTrace, RecurrentTrace
 
 
 def _steps(tokens: list[str]) -> pd.DataFrame:

@@ -10,9 +10,8 @@ from typing import Any, Iterator
 
 import torch
 
-from seqviz.vocab import PAD, Vocab
+from seqviz.vocab import IGNORE, PAD, Vocab  # noqa: F401 - IGNORE: the tasks read it here
 
-IGNORE = -100  # target value for padded positions; F.cross_entropy skips it
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,7 @@ from seqviz.vocab import BOS, EOS, PAD, Vocab
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 CHARS = tuple(sorted(set("".join(WORDS)))) + (" ",)
-PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
-IGNORE = -100
+from seqviz.vocab import BOS_ID, EOS_ID, IGNORE, PAD_ID  # noqa: E402,F401 - this module's names too
 DATA_NAME = "speech-data"
 FORMAT, VERSION = "seqviz-speech-data", 1
 MAX_DATA_BYTES = 8 * 2**20  # the shipped file is ~2 MB; anything far larger is not ours

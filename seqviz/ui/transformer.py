@@ -16,7 +16,7 @@ import torch
 
 from seqviz import ui
 from seqviz.labs.transformers import KINDS, RNN_NAME, TRANSLATION_NAME, head_names, parse_heads
-from seqviz.models.transformer import parameter_count
+from seqviz.models import parameter_count
 from seqviz.plotting import transformer as figs
 from seqviz.plotting.attention import markdown_literal
 from seqviz.ui import classroom
