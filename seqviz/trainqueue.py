@@ -15,6 +15,11 @@ anyone's training; a learner only ever waits for the trainer.
 Slots: one per core the page reruns can spare (cores - 1, at least 1), since torch runs on one thread a
 session (shared/MEASURED.md: two threads on a busy machine fall from ~300 to ~1 step/s). A ticket whose
 session stopped asking (closed tab, crashed script) for `stale_s` seconds is dropped, so a slot is never lost.
+
+Workers: `QUEUE.pool()` is the line's pool of worker processes, as many as its slots (started on first use),
+where a ticket holder's TrainingRun trains off the server's GIL (seqviz.training_worker, which says what falls
+back to the session's thread). SEQVIZ_TRAIN_PROCESSES=0 turns the processes off: pool() is then None and
+every chunk trains in the session's script thread.
 """
 
 from __future__ import annotations
@@ -78,6 +83,23 @@ class TrainingQueue:
         self._running: list[Ticket] = []
         self._numbers = itertools.count(1)
         self.served: list[tuple[int, float]] = []  # (ticket number, seconds waited), in the order slots were given
+        self._pool = None  # seqviz.training_worker.WorkerPool, made on first use
+        self._pool_lock = threading.Lock()
+
+    def pool(self):
+        """The line's worker processes (one per slot, so a ticket holder never waits for one), made on first
+        use and remade after a worker died; None when SEQVIZ_TRAIN_PROCESSES=0 (train in the script thread)."""
+        from seqviz import training_worker  # torch: imported only where training happens
+
+        if not training_worker.enabled():
+            return None
+        with self._pool_lock:
+            if self._pool is not None and self._pool.broken:
+                self._pool.shutdown()
+                self._pool = None
+            if self._pool is None:
+                self._pool = training_worker.WorkerPool(self.workers)
+            return self._pool
 
     def join(self, session: str, label: str, steps: int) -> Ticket:
         with self._cond:

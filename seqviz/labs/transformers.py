@@ -251,6 +251,11 @@ class GPTTraining:
     def train(self, n: int):
         return self.run.train(n)
 
+    @property
+    def worker_run(self) -> TrainingRun:
+        """The plain run its train(n) is: seqviz.training_worker may train it in a worker process."""
+        return self.run
+
 
 def gpt_run(corpus: LMCorpus, seed: int = 0) -> tuple[GPTTraining, dict]:
     """(trainer, meta) for a fresh GPT of the shipped recipe's shape on `corpus` (seeded without moving the

@@ -8,6 +8,11 @@ every step), waits for a slot in seqviz.trainqueue.QUEUE showing the place in li
 progress bar and a live loss curve, runs `after_chunk(m)` (a held-out check) still holding the slot, and
 returns the model (None before the first click). A rerun, another page or a closed tab stops the script
 at its next streamlit call; the slot is released in `finally`, so the next learner starts at once.
+
+Where the steps run: a plain seqviz.training.TrainingRun trains in the line's worker processes, off the
+server's GIL, so page reruns never wait behind it (seqviz.training_worker); every other trainer (EpochRun,
+wrappers, subclasses with their own train()) trains in the script thread, as does everything when the server
+runs with SEQVIZ_TRAIN_PROCESSES=0.
 """
 
 from __future__ import annotations
@@ -31,23 +36,35 @@ def _session_id() -> str:
     return ctx.session_id if ctx else "no-session"
 
 
-def train_live(run, n: int, refresh_every: int = 25, unit: str = "steps", ticket=None) -> None:
-    """Train `run` n more steps (or epochs) with a progress bar and a loss curve redrawn every few of them.
-    The run lives in the store and is updated in place, so an interruption keeps every step taken."""
+def train_live(run, n: int, refresh_every: int = 25, unit: str = "steps", ticket=None,
+               loss_name: str = "cross-entropy loss (nats)") -> None:
+    """Train `run` n more steps (or epochs) with a progress bar and a loss curve redrawn every few of them,
+    both cleared when the chunk ends (the lab's own figures show the result). The run lives in the store
+    and is updated in place, so an interruption keeps every step taken."""
+    from seqviz import training_worker
     from seqviz.plotting import loss_chart
 
     bar = st.progress(0.0, text=f"Training {n} {unit}...")
     chart = st.empty()
     first = run.step
-    for event in run.train(n):
+    # Holding a slot of the line, a plain TrainingRun trains in that slot's worker process, off the server's
+    # GIL, `refresh_every` steps a round trip; any other trainer, or SEQVIZ_TRAIN_PROCESSES=0, trains here
+    # in the script thread (seqviz.training_worker says when and why; the events are the same either way)
+    inner = training_worker.plain_run(run) if ticket is not None else None
+    pool = QUEUE.pool() if inner is not None else None
+    events = (training_worker.train_in_worker(inner, n, pool, sub_chunk=refresh_every, heartbeat=ticket.touch)
+              if pool is not None else run.train(n))
+    for event in events:
         if ticket is not None:
             ticket.touch()
         done = event.step - first
         if done % refresh_every == 0 or done == n:
             bar.progress(min(done / n, 1.0), text=f"{unit[:-1].capitalize()} {event.step}: loss {event.loss:.4f}")
-            chart.altair_chart(loss_chart([e.step for e in run.history], [e.loss for e in run.history]),
-                               width="stretch")
+            live = loss_chart([e.step for e in run.history], [e.loss for e in run.history])
+            live.encoding.y.title = loss_name
+            chart.altair_chart(live, width="stretch")
     bar.empty()
+    chart.empty()
 
 
 def wait_for_slot(label: str, steps: int):
@@ -79,7 +96,8 @@ def wait_for_slot(label: str, steps: int):
 def train_your_own(lab: str, label: str, start: Callable[[], tuple], *, key: str,
                    steps: tuple[int, ...] = (50, 100, 200, 500), default: int = 100, unit: str = "steps",
                    settings: dict | None = None, after_chunk: Callable[[LearnerModel], None] | None = None,
-                   refresh_every: int = 25, train_label: str | None = None) -> LearnerModel | None:
+                   refresh_every: int = 25, train_label: str | None = None,
+                   loss_name: str = "cross-entropy loss (nats)") -> LearnerModel | None:
     """The shared block: steps picker, "Train N more steps", "Start over" (see the module docstring).
     `start() -> (run, meta)` builds the learner's model from the lab's own pieces; `label` names it in
     the store (a new label starts a new model, the same label continues it)."""
@@ -105,7 +123,7 @@ def train_your_own(lab: str, label: str, start: Callable[[], tuple], *, key: str
         return m
     t0 = time.perf_counter()
     try:
-        train_live(m.run, n, refresh_every, unit, ticket)
+        train_live(m.run, n, refresh_every, unit, ticket, loss_name)
         if after_chunk is not None:
             after_chunk(m)
     finally:
