@@ -4,7 +4,7 @@ Library calls: ui.shipped and ui.trace (the attention lab's loader and cached Se
 search) for "translation-attention", "translation-additive", "translation-noattention" and the training
 snapshots; TranslationTask.parse; labs.attention.trace_sentence (the learner's model); seqviz.plotting.translation
 (attention_map, length_figure; each returns the figure and its table); seqviz.ui.translation (sentence_input,
-verdict, step_view, beam_view, snapshots_view: fragments; token_accuracy_by_length; train_own: the shared
+verdict, step_view, beam_view, snapshots_view: fragments; without_attention_view; token_accuracy_by_length; train_own: the shared
 training block, the learner's model in the store under the lab "attention"), ui.plot and ui.show_code.
 """
 
@@ -13,7 +13,6 @@ import streamlit as st
 from seqviz import labs, ui
 from seqviz.models.seq2seq import Seq2Seq
 from seqviz.plotting import translation as figs
-from seqviz.tasks.translation import length_bucket
 from seqviz.ui import translation as tui
 from seqviz.ui.classroom import explain
 
@@ -92,23 +91,7 @@ tui.beam_view(ATTN, sentence, ship, pair)
 # -- 4. without attention ----------------------------------------------------------------------------------------------
 st.header("4. The same sentence without attention")
 if plain is not None:
-    plain_trace = ui.trace(PLAIN, sentence)
-    st.markdown("The baseline is the same network with $c_i = m$ at every step: no weights to draw, only one "
-                "summary vector of the whole sentence.")
-    a_col, p_col = st.columns([3, 2])
-    with a_col:
-        st.markdown(f"**With attention:** {' '.join(ship.words)}  \n{tui.verdict(ship, pair)}")
-        ui.plot(figs.attention_map(ship)[0], "translation-attention-side", None, key="tr_heat_side",
-                caption="The attention weights of the model with attention on this sentence (rows: output words).")
-    with p_col:
-        st.markdown(f"**Without attention:** {' '.join(plain_trace.words)}  \n{tui.verdict(plain_trace, pair)}")
-        st.latex(r"c_i = m \quad \text{for every } i")
-        bucket = length_bucket(len(tokens))
-        by_len = [m["metrics"]["exact_match_by_length"].get(bucket) for m in (ckpt.meta, plain.meta)]
-        if None not in by_len:
-            st.markdown(f"On test sentences of {bucket} words, whole translations right: **{by_len[0]:.0%}** with "
-                        f"attention, **{by_len[1]:.0%}** without."
-                        + (" Pick a longer sentence above to see the baseline fail." if by_len[1] > 0.9 else ""))
+    tui.without_attention_view(ship, ui.trace(PLAIN, sentence), ckpt.meta, plain.meta, pair, len(tokens))
 
 # -- 5. recorded metrics -------------------------------------------------------------------------------------------------
 st.header("5. Longer sentences need attention")

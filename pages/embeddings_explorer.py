@@ -1,7 +1,7 @@
 """Embedding explorer: the geometry of word vectors, as maps, neighbours, analogies and similarities.
 
 Library calls: ui.embeddings.sources (shipped vectors, the learner's trained vectors from the store, loaded
-files) / projection / side_by_side / analogy_scores / purities (cached by plain values), the fragments
+files) / projection / side_by_side / analogy_metrics / purities (cached by plain values), the fragments
 ui.embeddings.neighbours (wordvectors.nearest) / analogy (wordvectors.analogy) / similarity (wordvectors.
 similarity_matrix, plotting.embeddings.similarity_heatmap), projection.choose_words / parse_words,
 wordvectors.analogy, plotting.embeddings.word_map / side_by_side.
@@ -103,12 +103,7 @@ explain("Why the exclusion matters: $\\hat e_x - \\hat e_y + \\hat e_z$ is built
         "closer to $x$ or $z$ than to any other word, and the question answers itself. word2vec's and gensim's "
         "analogy tests leave the three inputs out, and so do the accuracies reported on these pages; the two "
         "figures below show what that changes for these vectors.")
-if wv.groups:
-    acc_in, acc_all, n_questions = ue.analogy_scores(source, wv)
-    m1, m2 = st.columns(2)
-    m1.metric(f"Built-in analogies right, inputs excluded ({n_questions} questions)", f"{acc_in:.0%}")
-    m2.metric("Same questions, inputs allowed", f"{acc_all:.0%}", delta=f"{100 * (acc_all - acc_in):+.1f} points",
-              delta_color="off" if acc_all == acc_in else "normal")
+ue.analogy_metrics(source, wv)  # the built-in questions with inputs excluded and allowed (cached)
 ui.show_code(wvm.analogy)
 
 # -- 4. similarity heatmap -------------------------------------------------------------------------------

@@ -435,6 +435,18 @@ def similarity(wv: WordVectors) -> None:
                     "unrelated (0), blue for opposite; the diagonal is each word with itself (1).")
 
 
+def analogy_metrics(source: str, wv) -> None:
+    """Two metrics: the built-in analogies answered with the three input words excluded, and allowed (vectors
+    with the grammar's groups only)."""
+    if not wv.groups:
+        return
+    acc_in, acc_all, n_questions = analogy_scores(source, wv)
+    m1, m2 = st.columns(2)
+    m1.metric(f"Built-in analogies right, inputs excluded ({n_questions} questions)", f"{acc_in:.0%}")
+    m2.metric("Same questions, inputs allowed", f"{acc_all:.0%}", delta=f"{100 * (acc_all - acc_in):+.1f} points",
+              delta_color="off" if acc_all == acc_in else "normal")
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def _analogy_scores(source: str, digest: str, _wv: WordVectors) -> tuple[float, float, int]:
     from seqviz.tasks.corpus import analogy_questions

@@ -22,6 +22,7 @@ import streamlit as st
 from seqviz import labs, ui
 from seqviz.models.seq2seq import attention_agreement, without_eos
 from seqviz.plotting import translation as figs
+from seqviz.tasks.translation import length_bucket
 from seqviz.ui import classroom, store, training
 from seqviz.ui.classroom import predict_then_reveal
 
@@ -177,6 +178,27 @@ def beam_view(name: str, sentence: str, greedy, pair) -> None:
 
 
 # -- 6. attention across training ----------------------------------------------------------------------------
+def without_attention_view(ship, plain_trace, meta: dict, plain_meta: dict, pair, length: int) -> None:
+    """Section 4: the same sentence by the model with attention (its map) and by the one without, and the
+    recorded exact match of both on test sentences of this sentence's length."""
+    st.markdown("The baseline is the same network with $c_i = m$ at every step: no weights to draw, only one "
+                "summary vector of the whole sentence.")
+    a_col, p_col = st.columns([3, 2])
+    with a_col:
+        st.markdown(f"**With attention:** {' '.join(ship.words)}  \n{verdict(ship, pair)}")
+        ui.plot(figs.attention_map(ship)[0], "translation-attention-side", None, key="tr_heat_side",
+                caption="The attention weights of the model with attention on this sentence (rows: output words).")
+    with p_col:
+        st.markdown(f"**Without attention:** {' '.join(plain_trace.words)}  \n{verdict(plain_trace, pair)}")
+        st.latex(r"c_i = m \quad \text{for every } i")
+        bucket = length_bucket(length)
+        by_len = [m["metrics"]["exact_match_by_length"].get(bucket) for m in (meta, plain_meta)]
+        if None not in by_len:
+            st.markdown(f"On test sentences of {bucket} words, whole translations right: **{by_len[0]:.0%}** with "
+                        f"attention, **{by_len[1]:.0%}** without."
+                        + (" Pick a longer sentence above to see the baseline fail." if by_len[1] > 0.9 else ""))
+
+
 @classroom.fragment
 def snapshots_view(snaps) -> None:
     """A sentence and a training step of the recorded snapshots: the output, the map, the exact-match curve."""
