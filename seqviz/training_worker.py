@@ -157,6 +157,9 @@ class WorkerPool:
                 # every worker would otherwise import for itself
                 ctx.set_forkserver_preload(["__main__", "seqviz.training_worker", "torch._dynamo"])
             self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=init_worker)
+            import atexit
+
+            atexit.register(self.shutdown)  # before the interpreter tears down the modules the executor still needs
         return self._executor
 
     def submit(self, fn, *args):

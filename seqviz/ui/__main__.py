@@ -4,4 +4,5 @@ import sys
 
 from seqviz.ui import serve
 
-serve(sys.argv[1:])
+if __name__ == "__main__":  # never when a worker process imports the main module
+    serve(sys.argv[1:])
