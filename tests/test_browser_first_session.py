@@ -37,14 +37,15 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def plain_streamlit_run():
-    """A fresh `streamlit run app.py` (the plain command, not seqviz's launcher) on a free port."""
+@pytest.fixture(params=["app.py", "deploy/cloud/streamlit_app.py"])
+def plain_streamlit_run(request):
+    """A fresh `streamlit run app.py` (the plain command, not seqviz's launcher) on a free port; and the
+    Community Cloud entry point, which hosting runs the same way."""
     port = free_port()
     url = f"http://{HOST}:{port}"
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", HOST, "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", request.param, "--server.address", HOST, "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=dict(os.environ, PYTHONUNBUFFERED="1"))

@@ -14,11 +14,18 @@ import runpy
 import sys
 from pathlib import Path
 
+import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # seqviz and app.py import from the repository root
-# the app is navigation-based (st.navigation), not a legacy pages/ folder app (see seqviz.ui.serve)
-PagesManager.uses_pages_directory = False
-runpy.run_path(str(ROOT / "app.py"), run_name="__main__")
+
+from seqviz.ui import startup  # noqa: E402
+
+# An st.App, like app.py: its start-up hook runs before the first visitor's session (seqviz/ui/startup.py)
+app = st.App(__file__, lifespan=startup.lifespan)
+
+if __name__ == "__main__":  # each session's run (streamlit imports this file once at start, not as __main__)
+    PagesManager.uses_pages_directory = False  # navigation-based (st.navigation), not a pages/ folder app
+    runpy.run_path(str(ROOT / "app.py"), run_name="__main__")
