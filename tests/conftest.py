@@ -1,10 +1,31 @@
-"""Shared fixtures. Torch runs on one thread here, as in the app (see shared/MEASURED.md)."""
+"""Shared fixtures and helpers. Torch runs on one thread here, as in the app (see shared/MEASURED.md)."""
+
+from pathlib import Path
 
 import pytest
 import torch
 
 torch.set_num_threads(1)
 torch.set_flush_denormal(True)
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60  # AppTest's default 3 s is too short for a first torch import on 2 cores
+
+
+def open_page(path: str, query: dict | None = None):
+    """A fresh session through the router (app.py), on the page `path`, with `query` in its link."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    at.switch_page(path).run()
+    return at
+
+
+def assert_clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import pytest
 from seqviz import guide
 from seqviz.plotting import styling
 from seqviz.ui import all_pages, classroom
-from test_pages import ROOT, assert_clean, open_page
+from conftest import ROOT, assert_clean, open_page
 
 # the lessons this kit retrofitted (other topics' pages get the same machinery through ui.plot)
 LESSONS = {"rnn": "pages/rnn_basics.py", "gates": "pages/rnn_gates.py", "gradients": "pages/rnn_gradients.py",

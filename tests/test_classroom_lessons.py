@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from test_classroom import CHANGES, LESSONS, link_of, query_of, widget
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 
 @pytest.mark.parametrize("url_path", list(CHANGES))

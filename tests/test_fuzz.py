@@ -33,6 +33,8 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
+
+from conftest import open_page
 from streamlit.testing.v1.element_tree import (ButtonGroup, Multiselect, Radio, Selectbox, SelectSlider,
                                                Widget)
 
@@ -162,13 +164,6 @@ def usable_widgets(at: AppTest) -> list:
                 continue
             found.append(w)
     return found
-
-
-def open_page(path: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(path).run()
-    return at
 
 
 def assert_clean(at: AppTest, where: str) -> None:

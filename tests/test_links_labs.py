@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from conftest import page_bound_widgets
 from test_classroom import LESSONS, link_of, query_of
-from test_pages import ROOT, assert_clean, open_page
+from conftest import ROOT, assert_clean, open_page
 
 from seqviz.ui import all_pages
 

@@ -3,7 +3,7 @@
 import zlib
 
 import pytest
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 PAGE = "pages/attention_basics.py"
 HEADERS = ["1. Words in, vectors out", "2. Queries, keys and values", "3. Scores: how well each key matches each query",

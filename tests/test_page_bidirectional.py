@@ -10,7 +10,7 @@ from seqviz.models.recurrent import copy_model
 from seqviz.tasks import FutureTask, RecallTask
 from seqviz.ui.recurrent import learner_meta
 from seqviz.ui.store import LearnerModel
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 PAGE = "pages/rnn_bidirectional.py"
 HEADERS = ["1. Two cells, two directions", "2. What the read-out sees: the concatenation",

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn as nn
 from hf_models import make_bert, make_gpt2
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz import hf, zoo
 from seqviz.checkpoints import checkpoint_bytes, task_meta

@@ -1,7 +1,7 @@
 """Tier 4, the train-and-compare page: training side by side, the store, settings, the lag sweep."""
 
 import pytest
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz import compare, ui
 from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint

@@ -3,7 +3,7 @@ widget change never recomputes a projection it already has), session vectors, an
 
 import numpy as np
 import pytest
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz import projection as proj
 from seqviz import wordvectors as wvm

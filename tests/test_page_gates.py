@@ -1,7 +1,7 @@
 """Tier 4, pages: the LSTM and GRU gates lesson under AppTest, its widgets and its bad inputs."""
 
 import pytest
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz import labs, ui
 from seqviz.training import TrainingRun

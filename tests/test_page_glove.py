@@ -1,6 +1,6 @@
 """Tier 4, pages: the GloVe lesson under AppTest: counts, weighting, one pair's term, training, zeros."""
 
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 PAGE = "pages/embeddings_glove.py"
 HEADERS = ["1. The co-occurrence matrix", "2. The weighting function", "3. The objective for one pair, with real numbers",

@@ -2,7 +2,7 @@
 training a chunk live, and bad input (prompts, pasted text, links)."""
 
 import pytest
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz import ui
 from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint

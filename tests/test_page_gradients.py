@@ -4,7 +4,7 @@ import random
 
 import pytest
 import torch
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz import gradients as G
 from seqviz import zoo

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import torch
-from test_pages import ROOT, assert_clean, open_page
+from conftest import ROOT, assert_clean, open_page
 
 from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
 from seqviz.labs import sentiment as lab

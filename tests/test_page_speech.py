@@ -10,7 +10,7 @@ from seqviz import labs, ui
 from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
 from seqviz.shipped import ASSETS
 from seqviz.tasks import speech
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 PAGE = "pages/speech_recognition.py"
 HEADERS = ["1. Pick an utterance and listen", "2. What the model hears: the log-mel spectrogram",

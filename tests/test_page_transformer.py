@@ -5,7 +5,7 @@ emoji, HTML, unknown words, out-of-range layer/head and unknown heads in the URL
 import pytest
 
 from seqviz import ui
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 PAGE = "pages/transformer_translation.py"
 # head grid, enlarged head, causal map, cross beside the RNN, FFN, positions, 2 residual norms, accuracy by length

@@ -13,7 +13,7 @@ import torch
 
 from seqviz import labs, ui
 from seqviz.checkpoints import checkpoint_bytes, parse_checkpoint
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 PAGE = "pages/attention_translation.py"
 HEADERS = ["1. The translation, and where the decoder looked", "2. Step 1: scores, weights, context, next word",

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz.labs import embeddings as E
 from seqviz.vectorfiles import MAX_BYTES, write_vectors

@@ -1,6 +1,6 @@
 """Tier 4, pages: the Word2Vec lesson under AppTest: the window, the loss, training live, bad text."""
 
-from test_pages import assert_clean, open_page
+from conftest import assert_clean, open_page
 
 from seqviz.tasks.corpus import example_sentence
 

@@ -1,27 +1,11 @@
 """Tier 4, pages: every page in the navigation runs under AppTest, and its main widgets work."""
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import ROOT, TIMEOUT, assert_clean, open_page  # noqa: F401 - shared helpers, also imported from here
 from seqviz.ui import all_pages
-
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60  # the default 3 s is too short for a first torch import on 2 cores
-
-
-def open_page(path: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    if query:
-        at.query_params.update(query)
-    at.run()
-    at.switch_page(path).run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def test_every_page_file_is_in_the_navigation():

@@ -12,7 +12,7 @@ import pytest
 
 from seqviz.ui import all_pages
 from conftest import page_bound_widgets
-from test_pages import open_page, assert_clean
+from conftest import open_page, assert_clean
 
 ROOT = Path(__file__).resolve().parent.parent
 
