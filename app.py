@@ -2,6 +2,17 @@
 shared sidebar, and the chosen page.
 
 Lessons live in pages/ (one file each); the library they call is seqviz/. Run with `make run`.
+The navigation it builds, section by section (each lab's entry in seqviz/labs/ lists its pages;
+tests/test_pages.py checks this list against the registry):
+
+  Start (start): home.py, teachers_guide.py
+  Recurrent networks (recurrent): rnn_basics.py, rnn_gates.py, rnn_gradients.py, rnn_bidirectional.py, rnn_compare.py
+  Word embeddings (embeddings): embeddings_word2vec.py, embeddings_glove.py, embeddings_explorer.py, embeddings_pretrained.py
+  Sentiment (sentiment): sentiment_word_order.py
+  Attention (attention): attention_basics.py, attention_translation.py
+  Speech (speech): speech_recognition.py
+  Transformers (transformers): transformer_translation.py, transformer_gpt.py
+  Bring your own model (checkpoints): checkpoint_explorer.py
 """
 
 import streamlit as st

@@ -8,6 +8,18 @@ from conftest import ROOT, TIMEOUT, assert_clean, open_page  # noqa: F401 - shar
 from seqviz.ui import all_pages
 
 
+def test_the_routers_page_list_is_the_registrys():
+    """app.py's docstring shows a reader the navigation; it must say what the registry builds."""
+    import ast
+
+    from seqviz import labs
+
+    doc = ast.get_docstring(ast.parse((ROOT / "app.py").read_text()))
+    listed = [line.strip() for line in doc.splitlines() if line.startswith("  ") and "(" in line]
+    assert listed == [f"{lab.title} ({lab.name}): " + ", ".join(p.path.removeprefix("pages/") for p in lab.pages)
+                      for lab in labs.LABS if lab.pages]
+
+
 def test_every_page_file_is_in_the_navigation():
     files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py")}
     assert files == {p.path for p in all_pages()}, "a page exists that the navigation (and so this test) skips"
