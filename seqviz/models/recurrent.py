@@ -49,8 +49,17 @@ class CellTrace:
     cell: np.ndarray | None  # (T, H)    c_t, LSTM only
     gate_names: tuple[str, ...]  # (k,)  LSTM i f g o, GRU r z n; vanilla RNN ("a",): a_t, before tanh
     gate_values: np.ndarray  # (T, kH)  every gate's value, blocks in gate_names order
-    parts: np.ndarray  # (4, T, kH)      W_i x_t, b_i, W_h h_{t-1}, b_h: the terms of every gate block
+    input_terms: np.ndarray  # (T, kH)  W_i x_t of every gate block
+    input_bias: np.ndarray  # (kH,)     b_i
+    hidden_terms: np.ndarray  # (T, kH) W_h h_{t-1} (h_{t+1} right to left)
+    hidden_bias: np.ndarray  # (kH,)    b_h
     reverse: bool  # True for the right-to-left cell of a bidirectional layer
+
+    @property
+    def parts(self) -> np.ndarray:
+        """(4, T, kH): W_i x_t, b_i, W_h h_{t-1}, b_h, the four terms of every gate block, in that order."""
+        Wx, Wh = self.input_terms, self.hidden_terms
+        return np.stack([Wx, np.broadcast_to(self.input_bias, Wx.shape), Wh, np.broadcast_to(self.hidden_bias, Wh.shape)])
 
     @property
     def gates(self) -> dict[str, np.ndarray]:
@@ -61,8 +70,8 @@ class CellTrace:
     @property
     def terms(self) -> dict[str, dict[str, np.ndarray]]:
         """gate -> {"Wx": W_i x_t, "bx": b_i, "Wh": W_h h_{t-1}, "bh": b_h}, each (T, H)."""
-        H = self.hidden.shape[1]
-        return {n: dict(zip(("Wx", "bx", "Wh", "bh"), self.parts[:, :, k * H:(k + 1) * H]))
+        H, parts = self.hidden.shape[1], self.parts
+        return {n: dict(zip(("Wx", "bx", "Wh", "bh"), parts[:, :, k * H:(k + 1) * H]))
                 for k, n in enumerate(self.gate_names)}
 
     @property
@@ -117,6 +126,7 @@ class RecurrentTrace:
 
 GATES = {"rnn": ("a",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+_KERNELS = {"rnn": torch.rnn_tanh, "lstm": torch.lstm, "gru": torch.gru}  # what those modules' forward calls
 
 
 # -- the equations, one step (x_t (B, D), h_prev (B, H)); with T as the batch they give all steps ---
@@ -188,9 +198,16 @@ def _force(gates: dict, force) -> dict:
     return out
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """σ(a) = 1 / (1 + e^(-a)) for numpy arrays, written (1 + tanh(a/2)) / 2: the same value, never an overflow."""
-    return 0.5 * np.tanh(0.5 * a) + 0.5
+def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """σ(a) = 1 / (1 + e^(-a)) for numpy arrays, written (1 + tanh(a/2)) / 2: the same value, never an overflow.
+
+    `out` (a's shape; may be `a` itself) receives the result without allocating.
+    """
+    out = np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
 
 
 def softmax(a: np.ndarray) -> np.ndarray:
@@ -203,24 +220,38 @@ def linear_scan(f: np.ndarray, u: np.ndarray, reverse: tuple[int, ...] = ()) -> 
     """c_t = f_t ⊙ c_{t-1} + u_t with c = 0 before the first step; f, u (dirs, T, H), time on axis 1.
 
     Direction d in `reverse` runs right to left (c_t = f_t ⊙ c_{t+1} + u_t), as the right-to-left
-    cell of a bidirectional layer does; the result is in time order either way. Computed by doubling
-    (Hillis and Steele): after the round with stride k, c[t] holds the sum over the last 2k steps,
-    each u_s scaled by the f's after it, and A[t] the product of those 2k f's; so log2(T) rounds of
-    whole-array products replace T small steps (a loop over time took twice as long at T = 46).
-    float64 throughout: it matches the loop to rounding (tests/test_oracle.py checks it against one).
+    cell of a bidirectional layer does; the result is in time order either way. Unrolled, the loop is
+    c_t = P_t ⊙ Σ_{s<=t} u_s / P_s with P_t = f_1 ⊙ ... ⊙ f_t, so a cumulative product, a cumulative
+    sum and two elementwise operations replace T small steps. Where some product of f's comes near 0
+    (a gate shut tight, so u_s / P_s could overflow) it computes by doubling instead (Hillis and
+    Steele: after the round with stride k, c[t] holds the sum over the last 2k steps, each u_s scaled
+    by the f's after it), log2(T) rounds. float64 throughout: both match the loop to rounding
+    (tests/test_oracle.py checks each against one).
     """
-    A, c = f.astype(np.float64), u.astype(np.float64)  # (dirs, T, H): A[t] = f_t, c[t] = u_t
-    for d in reverse:  # into the cell's reading order
-        A[d], c[d] = A[d, ::-1].copy(), c[d, ::-1].copy()
-    T, k = c.shape[1], 1
-    while k < T:
-        c[:, k:] += A[:, k:] * c[:, :-k]  # reach k steps further back: c_t += (f_t ... f_{t-k+1}) c_{t-k}
-        if 2 * k < T:
-            A[:, k:] *= A[:, :-k]  # and the product of f's over the window (numpy copies overlaps first)
-        k *= 2
-    for d in reverse:  # back into time order
-        c[d] = c[d, ::-1].copy()
-    return c.astype(u.dtype)
+    A, c = np.empty(f.shape), np.empty(u.shape)  # (dirs, T, H) float64: A[t] = f_t, c[t] = u_t
+    for d in range(f.shape[0]):  # in the cell's reading order
+        A[d], c[d] = (f[d, ::-1], u[d, ::-1]) if d in reverse else (f[d], u[d])
+    P = np.cumprod(A, axis=1)  # P_t = f_1 ⊙ ... ⊙ f_t
+    if P.shape[1] and P[:, -1].min() > _SCAN_FLOOR:
+        # c_t = Σ_{s<=t} (f_{s+1} ... f_t) u_s = P_t ⊙ Σ_{s<=t} u_s / P_s: four whole-array operations.
+        # Each term's error is relative to |u_s| P_t / P_s <= |u_s|, so no step's rounding is amplified.
+        c /= P
+        np.cumsum(c, axis=1, out=c)
+        c *= P
+    else:  # a product of f's near 0 (a gate shut tight): doubling, which never divides
+        T, k = c.shape[1], 1
+        while k < T:
+            c[:, k:] += A[:, k:] * c[:, :-k]  # reach k steps further back: c_t += (f_t ... f_{t-k+1}) c_{t-k}
+            if 2 * k < T:
+                A[:, k:] *= A[:, :-k]  # and the product of f's over the window (numpy copies overlaps first)
+            k *= 2
+    out = np.empty(u.shape, dtype=u.dtype)
+    for d in range(c.shape[0]):  # back into time order
+        out[d] = c[d, ::-1] if d in reverse else c[d]
+    return out
+
+
+_SCAN_FLOOR = 1e-200  # below this a product of forget gates would make u_s / P_s overflow float64
 
 
 # -- the model ------------------------------------------------------------------------------------
@@ -326,7 +357,6 @@ class RecurrentNet(nn.Module):
         return logits, loss
 
     # -- traces ----------------------------------------------------------------------------------
-    @torch.inference_mode()  # no_grad, and cheaper tensor bookkeeping: a trace returns only numpy arrays
     def trace(self, ids: list[int], tokens: list[str], class_names: list[str],
               intervention: Intervention | None = None) -> RecurrentTrace:
         """Every state and gate of every layer and direction at every step, for one input.
@@ -335,16 +365,23 @@ class RecurrentNet(nn.Module):
         h_{t-1}. The one cell an intervention changes is stepped through the explicit cells instead
         (`_explicit`); the layers above it read its changed states through their own fast path.
         """
+        with torch.inference_mode():  # no_grad, and cheaper tensor bookkeeping: a trace returns only numpy arrays
+            return self._trace(ids, tokens, class_names, intervention)
+
+    def _trace(self, ids, tokens, class_names, intervention) -> RecurrentTrace:
         ids, V, H = list(ids), self.cfg.vocab_size, self.cfg.hidden_size
-        if min(ids, default=0) < 0:
+        x_ids = np.array(ids, dtype=np.int64)
+        if x_ids.size and x_ids.min() < 0:
             raise ValueError("token ids must not be negative")
+        if x_ids.size and x_ids.max() >= V:
+            raise IndexError(f"token id {x_ids.max()} is outside the vocabulary of {V}")
         U = np.zeros((len(ids), V), dtype=np.float32)  # (T, V): x_t one-hot
-        U[np.arange(len(ids)), ids] = 1.0  # an id >= V raises IndexError
+        U[np.arange(len(ids)), x_ids] = 1.0
         U = torch.from_numpy(U)
         layers = []
         for l, layer in enumerate(self.layers):
-            out = layer(U[None])[0][0]  # (T, H·dirs): every direction's h_t, from the fused layer
-            cells = self._recompute(U, out, l)  # every gate and term, for all t at once
+            out = self._fused(layer, U)  # (T, H·dirs): every direction's h_t, from the fused layer
+            cells = self._recompute(U, out, l, x_ids if l == 0 else None)  # every gate and term, all t at once
             if intervention and intervention.layer == l and intervention.direction in range(len(cells)):
                 d = intervention.direction  # slow path: step the explicit cell with the change applied
                 out[:, d * H:(d + 1) * H], cells[d] = self._explicit(U, l, d, intervention)
@@ -367,7 +404,18 @@ class RecurrentNet(nn.Module):
         return RecurrentTrace(tokens=list(tokens), cell_type=self.cfg.cell, layers=layers, output=U.numpy(),
                               logits=logits, probs=probs, step_probs=step_probs, class_names=list(class_names))
 
-    def _recompute(self, U, out, layer) -> list[CellTrace]:
+    def _fused(self, layer: nn.Module, U: torch.Tensor) -> torch.Tensor:
+        """layer(U[None])[0][0] without the module's per-call checks: the fused kernel nn.RNN, nn.LSTM and
+        nn.GRU call, on one unbatched input U (T, D) -> (T, H·dirs). A quarter of a short trace's cost
+        was those checks (they guard shapes and devices this class already fixes); the oracle tests hold
+        the two equal."""
+        H, dirs = self.cfg.hidden_size, self.cfg.directions
+        h0 = torch.zeros(dirs, 1, H)
+        hx = (h0, h0) if self.cfg.cell == "lstm" else h0
+        return _KERNELS[self.cfg.cell](U[None], hx, layer._flat_weights, True, 1, 0.0, False,
+                                       self.cfg.bidirectional, True)[0][0]
+
+    def _recompute(self, U, out, layer, ids: np.ndarray | None = None) -> list[CellTrace]:
         """Fast path for one layer: every gate of every step and direction at once, from known states.
 
         U (T, D) holds the inputs x_t and out (T, H·dirs) the fused layer's h_t, in time order. Since
@@ -378,38 +426,49 @@ class RecurrentNet(nn.Module):
         """
         cell, H, dirs, T = self.cfg.cell, self.cfg.hidden_size, self.cfg.directions, U.size(0)
         kH = len(GATES[cell]) * H
-        parts = np.empty((4, dirs, T, kH), dtype=np.float32)  # W_i x_t, b_i, W_h h_{t-1}, b_h per direction
-        into = torch.from_numpy(parts)  # the same memory, for torch.mm's out=
+        Wx = np.empty((dirs, T, kH), dtype=np.float32)  # W_i x_t per direction
+        Wh = np.empty((dirs, T, kH), dtype=np.float32)  # W_h h_{t-1} per direction
+        into_x, into_h = torch.from_numpy(Wx), torch.from_numpy(Wh)  # the same memory, for torch.mm's out=
+        b_i, b_h = np.empty((dirs, 1, kH), dtype=np.float32), np.empty((dirs, 1, kH), dtype=np.float32)
         for d in range(dirs):
             W_ih, b_ih, W_hh, b_hh = self.weights(layer, d)
             h = out[:, d * H:(d + 1) * H]  # (T, H)
-            torch.mm(U, W_ih.T, out=into[0, d])  # W_i x_t
-            parts[1, d], parts[3, d] = b_ih.detach().numpy(), b_hh.detach().numpy()
+            if ids is not None:  # x_t one-hot: W_i x_t is column ids[t] of W_i, read rather than multiplied
+                np.take(W_ih.detach().numpy().T, ids, axis=0, out=Wx[d])
+            else:
+                torch.mm(U, W_ih.T, out=into_x[d])  # W_i x_t
+            b_i[d, 0], b_h[d, 0] = b_ih.detach().numpy(), b_hh.detach().numpy()
             if d == 0:  # h_{t-1}, with h_0 = 0
-                torch.mm(h[:-1], W_hh.T, out=into[2, d, 1:])
-                parts[2, d, 0] = 0
+                torch.mm(h[:-1], W_hh.T, out=into_h[d, 1:])
+                Wh[d, 0] = 0
             else:  # the right-to-left cell comes from h_{t+1}, with h_{T+1} = 0
-                torch.mm(h[1:], W_hh.T, out=into[2, d, :-1])
-                parts[2, d, -1] = 0
-        pre = parts.sum(axis=0)  # (dirs, T, kH): W_i x_t + b_i + W_h h_{t-1} + b_h, every gate block
+                torch.mm(h[1:], W_hh.T, out=into_h[d, :-1])
+                Wh[d, -1] = 0
+        pre = Wx + Wh  # (dirs, T, kH): W_i x_t + b_i + W_h h_{t-1} + b_h, every gate block
+        pre += b_i + b_h
         c = None
         if cell == "rnn":
             gates = pre  # a_t; h_t = tanh(a_t)
         elif cell == "lstm":
-            gates = sigmoid(pre)  # i_t, f_t, o_t = σ(...)
-            gates[..., 2 * H:3 * H] = np.tanh(pre[..., 2 * H:3 * H])  # g_t = tanh(...)
-            i, f, g = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:3 * H]
+            g = np.tanh(pre[..., 2 * H:3 * H])  # g_t = tanh(...)
+            gates = sigmoid(pre, out=pre)  # i_t, f_t, o_t = σ(...), in place: pre is not needed again
+            gates[..., 2 * H:3 * H] = g
+            i, f = gates[..., :H], gates[..., H:2 * H]
             c = linear_scan(f, i * g, reverse=(1,) if dirs == 2 else ())  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
         else:
-            gates = sigmoid(pre)  # r_t, z_t = σ(...)
+            gates = sigmoid(pre, out=pre)  # r_t, z_t = σ(...)
             r = gates[..., :H]
-            Wx_n, b_in, Wh_n, b_hn = parts[..., 2 * H:]
             # n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
-            gates[..., 2 * H:] = np.tanh(Wx_n + b_in + r * (Wh_n + b_hn))
+            n = Wh[..., 2 * H:] + b_h[..., 2 * H:]
+            n *= r
+            n += Wx[..., 2 * H:]
+            n += b_i[..., 2 * H:]
+            np.tanh(n, out=gates[..., 2 * H:])
         h = out.numpy()
         return [CellTrace(hidden=h[:, d * H:(d + 1) * H].copy(), h0=np.zeros(H, dtype=np.float32),
                           cell=None if c is None else c[d], gate_names=GATES[cell], gate_values=gates[d],
-                          parts=parts[:, d], reverse=bool(d)) for d in range(dirs)]
+                          input_terms=Wx[d], input_bias=b_i[d, 0], hidden_terms=Wh[d], hidden_bias=b_h[d, 0],
+                          reverse=bool(d)) for d in range(dirs)]
 
     def _explicit(self, U, layer, direction, iv: Intervention | None = None, keep: list | None = None):
         """Slow path: step the explicit cell t = 1..T -> (h (T, H) in time order, CellTrace).
@@ -454,12 +513,11 @@ class RecurrentNet(nn.Module):
         h_prev = torch.cat([h0[None], h_seq[:-1]])
         U_order = U.flip(0) if direction else U
         Wx, Wh = U_order @ W[0].T, h_prev @ W[2].T
-        parts = torch.stack([Wx, W[1].expand_as(Wx), Wh, W[3].expand_as(Wh)])  # (4, T, kH)
         c_seq = torch.stack(cs) if self.cfg.cell == "lstm" else None
         out = h_seq.flip(0) if direction else h_seq
-        return out, self._cell_trace(h_seq, c_seq, gates, parts, direction)
+        return out, self._cell_trace(h_seq, c_seq, gates, (Wx, W[1], Wh, W[3]), direction)
 
-    def _cell_trace(self, h, c, gates, parts, direction) -> CellTrace:
+    def _cell_trace(self, h, c, gates, terms, direction) -> CellTrace:
         """Package one explicit cell's tensors (in its reading order) as numpy arrays in time order."""
         def arr(t, axis=0):
             t = t.detach()
@@ -467,7 +525,8 @@ class RecurrentNet(nn.Module):
         return CellTrace(
             hidden=arr(h), h0=np.zeros(self.cfg.hidden_size, dtype=np.float32),
             cell=None if c is None else arr(c), gate_names=GATES[self.cfg.cell],
-            gate_values=arr(gates), parts=arr(parts, axis=1), reverse=bool(direction))
+            gate_values=arr(gates), input_terms=arr(terms[0]), input_bias=terms[1].detach().numpy().copy(),
+            hidden_terms=arr(terms[2]), hidden_bias=terms[3].detach().numpy().copy(), reverse=bool(direction))
 
     def grad_norms_through_time(self, ids: list[int], target: int | list[int]) -> np.ndarray:
         """‖∂L/∂h_t‖ for the first layer's left-to-right states, t = 1..T (the vanishing-gradient view).
