@@ -3,12 +3,12 @@
 Library calls: ui.shipped ("speech-data", "speech-las", "speech-snapshots": cached, validated by
 seqviz.labs.speech.load), ui.trace("speech-las", features, beam) (LAS.trace), SpeechData.pick,
 seqviz.tasks.speech.edit_distance, seqviz.plotting.speech (waveform_figure, spectrogram_figure,
-cer_bars: figure and table), seqviz.ui.speech (decoding and across_training: fragments with the alignment,
+cer_bars: figure and table), seqviz.ui.speech (listen: the sound rebuilt from the features (seqviz.tasks.resynth)
+and the recording where one ships; decoding and across_training: fragments with the alignment,
 step and snapshot figures; your_model: training.train_your_own into the store, lab "speech"), ui.plot,
 ui.show_code, classroom.explain.
 """
 
-import numpy as np
 import streamlit as st
 
 from seqviz import ui
@@ -65,9 +65,9 @@ speed = c3.selectbox("Speed (words per minute)", [ANY] + sorted({str(u.speed) fo
                      bind="query-params")
 words = c4.segmented_control("Words", [ANY, "1", "2", "3", "4", "5"], default=ANY, key="sp_words",
                              bind="query-params", required=True)
-only_audio = st.toggle("Only utterances with sound", key="sp_audio", bind="query-params",
-                       help=f"Only {len(data.audio)} utterances ship with their waveform (a few of each split), "
-                            "to keep the download small; every utterance has its spectrogram.")
+only_audio = st.toggle("Only utterances with a recording", key="sp_audio", bind="query-params",
+                       help=f"Every utterance plays, rebuilt from its features; only {len(data.audio)} also ship their "
+                            "real recording (a few of each split), to keep the download small.")
 chosen = data.pick(split, None if voice == ANY else voice, None if speed == ANY else int(speed),
                    None if words == ANY else int(words), only_audio)
 if not chosen:
@@ -76,18 +76,7 @@ if not chosen:
 by_label = {u.label: u for u in chosen[:300]}
 utt = by_label[st.selectbox(f"Utterance ({len(chosen)} match)", list(by_label), key="sp_utt", bind="query-params")]
 feats = data.features[utt.index]
-if utt.audio >= 0:
-    wave = data.audio[utt.audio]
-    a1, a2 = st.columns([1, 2])
-    a1.audio(wave, sample_rate=data.audio_rate)
-    a1.caption(f"{len(wave) / data.audio_rate:.2f} s at {data.audio_rate:,} Hz (a playback copy; the model hears "
-               f"the {mel.sample_rate:,} Hz original through its spectrogram). Peak level {np.abs(wave).max():.2f}.")
-    with a2:
-        fig, table = figs.waveform_figure(wave, data.audio_rate)
-        ui.plot(fig, f"speech-wave-{utt.index}", table, key="sp_wave", caption="The waveform: amplitude against time.")
-else:
-    st.caption(f"No sound ships for this utterance (only {len(data.audio)} of {len(data.utterances)} have it, to keep "
-               "the download small): switch on *Only utterances with sound* to hear one. Its spectrogram is below.")
+sui.listen(data, utt)
 
 # -- 2. spectrogram --------------------------------------------------------------------------------------
 st.header("2. What the model hears: the log-mel spectrogram")

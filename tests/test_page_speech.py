@@ -46,7 +46,7 @@ def test_filters_narrow_the_utterances_and_an_impossible_combination_says_so():
     assert_clean(at)
     options = at.selectbox(key="sp_utt").options
     assert options and all(voices[1] in o and len(o.split('"')[1].split()) == 3 for o in options)
-    at.toggle(key="sp_audio").set_value(True).run()  # few utterances have sound: likely none with these filters
+    at.toggle(key="sp_audio").set_value(True).run()  # few ship a recording: likely none with these filters
     assert_clean(at)
     if not at.get("audio"):
         assert any("No utterance matches" in i.value for i in at.info)
@@ -55,12 +55,30 @@ def test_filters_narrow_the_utterances_and_an_impossible_combination_says_so():
     assert at.selectbox(key="sp_voice").value in at.selectbox(key="sp_voice").options
 
 
-def test_only_utterances_with_sound_plays_one():
+def test_only_utterances_with_a_recording_play_it_beside_the_rebuilt_sound():
     at = open_page(PAGE)
     at.toggle(key="sp_audio").set_value(True).run()
     assert_clean(at)
-    assert len(at.get("audio")) == 1
+    assert len(at.get("audio")) == 2  # rebuilt from the features, and the shipped recording
     assert all("Only" not in i.value for i in at.info)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Rebuilt from the features the model sees" in text and "The shipped recording sounds like this" in text
+
+
+@pytest.mark.parametrize("split", ["new voices", "new speed", "training"])
+def test_every_utterance_plays(split):
+    """Most utterances ship no recording; each still plays, rebuilt from its features, and says so."""
+    at = open_page(PAGE)
+    at.segmented_control(key="sp_split").set_value(split).run()
+    options = at.selectbox(key="sp_utt").options
+    for label in options[4:7]:  # past the first four of each split, which ship their recording
+        at.selectbox(key="sp_utt").set_value(label).run()
+        assert_clean(at)
+        assert len(at.get("audio")) == 1
+        shown = " ".join(e.value for e in [*at.markdown, *at.caption, *at.info])
+        assert "Rebuilt from the features the model sees" in shown and "whispered" in shown
+        assert "no sound" not in shown.lower()
+        assert "The rebuilt sound's waveform" in shown
 
 
 def test_stepping_through_decoding_and_beam_search():

@@ -12,7 +12,8 @@ spectrograms (seqviz.tasks.speech.log_mel: torch.stft and our own mel filterbank
 float16 features into assets/speech-data.safetensors, with transcripts and labels in speech-data.json.
 The test split is held out two ways: voices never heard in training (test-voice) and a speaking rate
 never heard in training (test-speed). A few utterances also keep their waveform at 8 kHz (int16) for
-playback. Nothing but this build needs espeak-ng.
+playback; every utterance plays rebuilt from its features (seqviz.tasks.resynth), which costs no assets.
+Nothing but this build needs espeak-ng.
 
 speech-las: seqviz.models.las.LAS trained from its seed on the train split, one thread. Its JSON records
 the CER on the whole test split, by split, voice and speed, the share of monotonic alignments, and the

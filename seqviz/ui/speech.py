@@ -2,6 +2,8 @@
 
 The shipped files load through `ui.shipped("speech-data" | "speech-las" | "speech-snapshots")` and the
 shipped model's traces through `ui.trace("speech-las", features, beam)` (seqviz.labs.speech). Here:
+- `listen(data, utt)`: section 1's sound: every utterance rebuilt from its log-mel features (seqviz.tasks.resynth,
+  cached per utterance by `rebuilt_wav`), and the shipped recording beside it where one ships;
 - `decoding(...)`: the alignment with its step slider and section 4 (one character at a time), an
   `classroom.fragment` (st.fragment that keeps the link to the view current), so moving the step reruns only these figures;
 - `across_training(...)`: the snapshots' alignment with its own pickers, a fragment too;
@@ -19,9 +21,42 @@ from seqviz.labs import speech as lab
 from seqviz.models.las import REDUCTION
 from seqviz.plotting import loss_chart
 from seqviz.plotting import speech as figs
-from seqviz.tasks import speech
+from seqviz.tasks import resynth, speech
 from seqviz.ui import classroom, store, training
 from seqviz.ui.classroom import explain, predict_then_reveal
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def rebuilt_wav(index: int) -> tuple[bytes, np.ndarray]:
+    """(WAV file bytes, waveform at resynth.RATE) of shipped utterance `index`, rebuilt from its log-mel features."""
+    data = ui.load_shipped(speech.DATA_NAME)
+    y = resynth.resynthesize(data.features[index], data.mel)
+    return resynth.wav_bytes(y, resynth.RATE), y
+
+
+def listen(data, utt) -> None:
+    """The rebuilt sound of `utt` (every utterance has one), the shipped recording where one ships, and a waveform."""
+    wav, y = rebuilt_wav(utt.index)
+    a1, a2 = st.columns([1, 2])
+    a1.markdown("**Rebuilt from the features the model sees**")
+    a1.audio(wav, format="audio/wav")
+    a1.caption(f"{len(y) / resynth.RATE:.2f} s, rebuilt from the {data.mel.n_mels} mel bands of section 2 by "
+               "Griffin-Lim phase reconstruction. The bands keep where the energy lies, not the voice's pitch, so it "
+               "sounds whispered; the level is normalised.")
+    if utt.audio >= 0:
+        real = data.audio[utt.audio]
+        a1.markdown("**The shipped recording sounds like this**")
+        a1.audio(real, sample_rate=data.audio_rate)
+        a1.caption(f"{len(real) / data.audio_rate:.2f} s at {data.audio_rate:,} Hz (a playback copy; the model hears "
+                   f"the {data.mel.sample_rate:,} Hz original through its spectrogram). Peak level {np.abs(real).max():.2f}.")
+        wave, rate, what = real, data.audio_rate, "The shipped recording's waveform: amplitude against time."
+    else:
+        a1.caption(f"Only {len(data.audio)} of {len(data.utterances)} recordings ship, to keep the download small; switch "
+                   "on *Only utterances with a recording* to compare the rebuilt sound with the real one.")
+        wave, rate, what = y, resynth.RATE, "The rebuilt sound's waveform: amplitude against time."
+    with a2:
+        fig, table = figs.waveform_figure(wave, rate)
+        ui.plot(fig, f"speech-wave-{utt.index}", table, key="sp_wave", caption=what)
 
 
 @classroom.fragment
