@@ -9,7 +9,7 @@ One colour language across the app (DESIGN.md):
 - unbounded signed values (pre-activations): the same scale, symmetric range fixed per input so
   stepping through time never rescales it;
 - probabilities and gates: sequential Viridis fixed to [0, 1].
-Both scales are colour-blind safe. Tokens label the time axis, numbers show on hover, and fonts
+Both scales are colour-blind safe; every colour is in palette.py, checked by tests/test_palettes.py. Tokens label the time axis, numbers show on hover, and fonts
 are sized for a projector.
 """
 
@@ -22,9 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-DIVERGING = "RdBu_r"  # blue negative, white 0, red positive
-SEQUENTIAL = "Viridis"
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"]
+from seqviz.plotting.palette import DIVERGING, OKABE_ITO, SEQUENTIAL  # noqa: F401 - every colour lives in palette.py
 FONT = dict(size=16)
 
 

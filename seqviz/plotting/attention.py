@@ -24,7 +24,7 @@ from plotly.subplots import make_subplots
 from seqviz.models.attention import AttentionSteps, dot_product_spread
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label
 
-MASK_GREY = "#d0d0d0"
+from seqviz.plotting.palette import HIGHLIGHT, MASK_GREY  # noqa: E402
 MINUS_INF = "−∞"
 STAGE_NAMES = {  # stage -> (title, value name in the hover)
     "raw": ("scores S", "s<sub>ij</sub>"),
@@ -225,7 +225,7 @@ def stage_figure(steps: AttentionSteps, words: list[str], stage: str,
     _axes(fig, labels, labels, "query word i", "key word j")
     if query is not None:
         fig.add_shape(type="rect", x0=0.5, x1=T + 0.5, y0=query + 0.5, y1=query + 1.5,
-                      line=dict(color="#D55E00", width=4))
+                      line=dict(color=HIGHLIGHT, width=4))
     fig.update_layout(title=dict(text=title, y=0.98))
     fig = _layout(fig, _height(T) + 30, title=title)
     fig.update_layout(margin=dict(t=110))
@@ -261,12 +261,12 @@ def spread_figure(d_values) -> tuple[go.Figure, pd.DataFrame]:
     d_values = np.asarray(d_values, dtype=float)
     sd = dot_product_spread(d_values)
     fig = go.Figure([
-        go.Scatter(x=d_values, y=sd, mode="lines+markers", name="std of q · k", line=dict(width=3, color="#D55E00"),
+        go.Scatter(x=d_values, y=sd, mode="lines+markers", name="std of q · k", line=dict(width=3, color=HIGHLIGHT),
                    hovertemplate="d<sub>k</sub> = %{x}<br>std = %{y:.2f}<extra>q · k</extra>"),
         go.Scatter(x=d_values, y=np.sqrt(d_values), mode="lines", name="√d<sub>k</sub>",
                    line=dict(width=2, dash="dot", color="black"), hoverinfo="skip"),
         go.Scatter(x=d_values, y=sd / np.sqrt(d_values), mode="lines+markers", name="std of q · k / √d<sub>k</sub>",
-                   line=dict(width=3, color="#0072B2"),
+                   line=dict(width=3, color=OKABE_ITO[0]),
                    hovertemplate="d<sub>k</sub> = %{x}<br>std = %{y:.2f}<extra>scaled</extra>"),
     ])
     fig.update_xaxes(type="log", title="d<sub>k</sub> (size of q and k, log scale)", tickvals=d_values)

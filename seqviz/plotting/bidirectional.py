@@ -26,19 +26,20 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import DIVERGING, OKABE_ITO, _layout, _time_axis, math_label, token_label
+from seqviz.plotting.palette import BACKWARD, BIAS_GREY, FORWARD, GRID, UNIT_OUTLINE
 from seqviz.models.recurrent import RecurrentTrace
 
 # The symbols as plotly draws them (no LaTeX offline); the page's st.latex uses the same names.
 H_FWD = math_label("h→_t")  # h→<sub>t</sub>
 H_BWD = math_label("h←_t")
 H_CAT = f"[{H_FWD} ; {H_BWD}]"
-FWD_COLOUR, BWD_COLOUR = OKABE_ITO[0], OKABE_ITO[4]  # blue reads left to right, vermillion right to left
+FWD_COLOUR, BWD_COLOUR = FORWARD, BACKWARD  # blue reads left to right, vermillion right to left
 MODEL_COLOURS = [OKABE_ITO[2], OKABE_ITO[1], OKABE_ITO[3], OKABE_ITO[5]]
 
 
 def _outline_step(fig: go.Figure, t: int | None, **where) -> None:
     if t is not None:
-        fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color="black", width=3), **where)
+        fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color=UNIT_OUTLINE, width=3), **where)
 
 
 def _state_heatmap(z: np.ndarray, tokens: list[str], name: str, showscale: bool,
@@ -154,7 +155,7 @@ def readout_split_figure(split: dict[str, np.ndarray], tokens: list[str], t: int
     steps = np.arange(1, T + 1)
     fig = go.Figure()
     for key, label, colour in (("forward", f"from {H_FWD}", FWD_COLOUR), ("backward", f"from {H_BWD}", BWD_COLOUR),
-                               ("bias", "bias", "#999999")):
+                               ("bias", "bias", BIAS_GREY)):
         fig.add_trace(go.Bar(x=steps, y=split[key], name=label, marker_color=colour,
                              hovertemplate=f"t = %{{x}}<br>{label}: %{{y:+.2f}}<extra></extra>"))
     fig.add_trace(go.Scatter(x=steps, y=split["score"], mode="markers", name="score (sum)",
@@ -179,7 +180,7 @@ def comparison_figure(models: dict[str, RecurrentTrace], tokens: list[str], trut
     T = len(tokens)
     steps = np.arange(1, T + 1)
     fig = go.Figure()
-    fig.add_hrect(y0=0.5, y1=1.05, fillcolor="#eeeeee", line_width=0, layer="below")
+    fig.add_hrect(y0=0.5, y1=1.05, fillcolor=GRID, line_width=0, layer="below")
     for k, (name, trace) in enumerate(models.items()):
         fig.add_trace(go.Scatter(
             x=steps, y=trace.probs[:, positive], mode="lines+markers", name=name,

@@ -16,13 +16,14 @@ import plotly.graph_objects as go
 from seqviz import compare
 from seqviz.compare import CHANCE, LABELS
 from seqviz.plotting import OKABE_ITO, _layout
+from seqviz.plotting.palette import DARK_GREY
 
 ARCH_STYLE = {  # colour, marker, dash
     "rnn": (OKABE_ITO[4], "circle", "solid"),  # vermillion
     "lstm": (OKABE_ITO[0], "square", "dash"),  # blue
     "gru": (OKABE_ITO[2], "diamond", "dot"),  # bluish green
 }
-CHANCE_COLOUR = "#555555"
+CHANCE_COLOUR = DARK_GREY
 DODGE = {"rnn": -1, "lstm": 0, "gru": 1}  # side-by-side markers where lines coincide (all at 100%)
 
 

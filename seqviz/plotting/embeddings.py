@@ -15,14 +15,18 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import DIVERGING, FONT, OKABE_ITO
+from seqviz.plotting.palette import BLACK, GREY, TEXT_GREY
 
 UNGROUPED = "no group"
-GREY = "#9E9E9E"
-PALETTE = [c for c in OKABE_ITO if c != "#000000"] + [c for c in qualitative.Safe if c not in OKABE_ITO]
+# Okabe-Ito without black (the searched words' outline): seven colours every colour vision tells apart; past
+# seven groups the colours repeat with another marker symbol (plotly's Safe colours, used here before, fell
+# within ΔE00 < 10 of these for dichromats). Symbols valid in 2-D and 3-D.
+PALETTE = [c for c in OKABE_ITO if c != BLACK]
+SYMBOLS = ("circle", "square", "diamond", "cross", "circle-open", "square-open", "diamond-open")
+UNGROUPED_SYMBOL = "x"  # grey comes within ΔE00 10 of pink for deuteranopes: words in no group are crosses
 MAX_LABELS = 300  # beyond this many points, only searched words carry a label (text hides the map)
 WEBGL_FROM = 1500  # SVG slows the browser beyond a few thousand points; WebGL draws them at once
 
@@ -33,6 +37,15 @@ def group_colours(groups: Sequence[str | None]) -> dict[str, str]:
     colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(names)}
     colours[UNGROUPED] = GREY
     return colours
+
+
+def group_symbols(colours: dict[str, str]) -> dict[str, str]:
+    """group -> marker symbol for the groups of group_colours(...), in the same order: the second cue once
+    colours repeat (group k: colour k mod 7, symbol k div 7); UNGROUPED: x."""
+    names = [g for g in colours if g != UNGROUPED]
+    symbols = {g: SYMBOLS[(i // len(PALETTE)) % len(SYMBOLS)] for i, g in enumerate(names)}
+    symbols[UNGROUPED] = UNGROUPED_SYMBOL
+    return symbols
 
 
 def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
@@ -51,14 +64,15 @@ def _traces(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | Non
     show_text = labels and n <= MAX_LABELS
     scatter = go.Scatter3d if dims == 3 else (go.Scattergl if n >= WEBGL_FROM else go.Scatter)
     traces = []
+    symbols = group_symbols(colours)
     for g in sorted(set(group_of), key=lambda g: (g == UNGROUPED, g)):
         m = group_of == g
         xyz = {k: coords[m, i] for i, k in enumerate("xyz"[:dims])}
         traces.append(scatter(
             **xyz, mode="markers+text" if show_text else "markers", name=g, legendgroup=g, showlegend=showlegend,
-            text=words[m], textposition="top center", textfont=dict(size=12, color="#333333"),
+            text=words[m], textposition="top center", textfont=dict(size=12, color=TEXT_GREY),
             customdata=np.stack([words[m], group_of[m]], axis=1),
-            marker=dict(size=5 if dims == 3 else 9, color=colours.get(g, GREY), opacity=0.85,
+            marker=dict(size=5 if dims == 3 else 9, color=colours.get(g, GREY), symbol=symbols.get(g, SYMBOLS[0]), opacity=0.85,
                         line=dict(width=0)),
             hovertemplate="<b>%{customdata[0]}</b><br>group: %{customdata[1]}<br>"
                           + "<br>".join(f"{k} = %{{{k}:.2f}}" for k in "xyz"[:dims]) + "<extra></extra>",

@@ -16,9 +16,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from seqviz.plotting import FONT, OKABE_ITO, SEQUENTIAL
+from seqviz.plotting.palette import GRID, HIGHLIGHT, WINDOW
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up")
-CENTRE, CONTEXT, OUTSIDE = "#D55E00", "#0072B2", "#BBBBBB"
+CENTRE, CONTEXT, OUTSIDE = WINDOW["centre"], WINDOW["context"], WINDOW["outside"]
 
 
 def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
@@ -99,8 +100,8 @@ def loss_curve(epochs: Sequence[float], losses: Sequence[float], ylabel: str = "
     """The loss of a learner's run against the epoch (fractions are points within an epoch)."""
     fig = go.Figure(go.Scatter(x=list(epochs), y=list(losses), mode="lines", line=dict(color=OKABE_ITO[0], width=3),
                                hovertemplate="epoch %{x}<br>" + ylabel + " %{y:.4f}<extra></extra>"))
-    fig.update_xaxes(title="epoch", showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(title=ylabel, showgrid=True, gridcolor="#eee")
+    fig.update_xaxes(title="epoch", showgrid=True, gridcolor=GRID)
+    fig.update_yaxes(title=ylabel, showgrid=True, gridcolor=GRID)
     return _layout(fig, 300, title), pd.DataFrame({"epoch": list(epochs), ylabel.replace(" ", "_"): list(losses)})
 
 
@@ -121,8 +122,8 @@ def projection_figure(tm, epoch: int, labels: bool = True) -> tuple[go.Figure, p
             text=words[m], textposition="top center", textfont=dict(size=12, color=colour),
             marker=dict(color=colour, symbol=symbol, size=10, line=dict(width=0.5, color="white")),
             hovertemplate="%{text}<br>" + g + "<br>(%{x:.3f}, %{y:.3f})<extra></extra>"))
-    fig.update_xaxes(title="axis 1 (principal axis of the final vectors)", zeroline=False, showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(title="axis 2", zeroline=False, showgrid=True, gridcolor="#eee")
+    fig.update_xaxes(title="axis 1 (principal axis of the final vectors)", zeroline=False, showgrid=True, gridcolor=GRID)
+    fig.update_yaxes(title="axis 2", zeroline=False, showgrid=True, gridcolor=GRID)
     if limit is not None:
         fig.update_xaxes(range=[-limit, limit])
         fig.update_yaxes(range=[-limit, limit])
@@ -162,7 +163,7 @@ def cooccurrence_heatmap(X: np.ndarray, words: Sequence[str]) -> tuple[go.Figure
     zi, zj = np.nonzero(X == 0)
     if len(zi):
         fig.add_trace(go.Scatter(x=[words[j] for j in zj], y=[words[i] for i in zi], mode="text", text=["×"] * len(zi),
-                                 textfont=dict(size=20, color="#D55E00"), hoverinfo="skip", showlegend=False))
+                                 textfont=dict(size=20, color=HIGHLIGHT), hoverinfo="skip", showlegend=False))
     fig.update_xaxes(title="context word j", tickangle=-45, side="bottom")
     fig.update_yaxes(title="word i", autorange="reversed")
     n = len(words)

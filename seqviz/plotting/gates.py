@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label, token_label
+from seqviz.plotting.palette import HIGHLIGHT, UNIT_OUTLINE
 from seqviz.models.recurrent import CellTrace, RecurrentTrace
 
 GATE_INFO = {  # name -> (what it is, its squashing function)
@@ -125,9 +126,9 @@ def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None,
         _token_ticks(fig, tokens, r, c, title=r == rows, size=12, max_labels=25)
         fig.update_yaxes(autorange="reversed", title="unit" if c == 1 else None, row=r, col=c)
         if t is not None:
-            fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color="black", width=2), row=r, col=c)
+            fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color=UNIT_OUTLINE, width=2), row=r, col=c)
         if unit is not None:
-            fig.add_hrect(y0=unit - 0.5, y1=unit + 0.5, line=dict(color="#D55E00", width=2), row=r, col=c)
+            fig.add_hrect(y0=unit - 0.5, y1=unit + 0.5, line=dict(color=UNIT_OUTLINE, width=2), row=r, col=c)
     fig.update_annotations(font=dict(size=18))
     fig = _layout(fig, 110 + rows * (70 + 8 * H))
     fig.update_layout(margin=dict(t=45))  # the top row's 18 px titles sit above the plot: room, or they are cut off
@@ -215,7 +216,7 @@ def step_probs_figure(trace: RecurrentTrace, truth: int | None = None) -> tuple[
         colorbar=dict(title="p", tickvals=[0, 0.5, 1]),
         hovertemplate="t = %{x} ('%{customdata}')<br>%{y}: p = %{z:.3f}<extra></extra>"))
     if truth is not None:
-        fig.add_hrect(y0=truth - 0.5, y1=truth + 0.5, line=dict(color="#D55E00", width=3))
+        fig.add_hrect(y0=truth - 0.5, y1=truth + 0.5, line=dict(color=HIGHLIGHT, width=3))
     _token_ticks(fig, trace.tokens, max_labels=20)  # it sits in a narrow column: 46 labels would run together
     fig.update_yaxes(title="symbol", tickvals=list(range(C)), ticktext=trace.class_names, autorange="reversed")
     table = pd.DataFrame({"t": np.arange(1, T + 1), "character": list(trace.tokens)}).join(
@@ -242,7 +243,7 @@ def state_before_after(before: CellTrace, after: CellTrace, tokens: list[str], s
         if changed:  # ▶ at the left edge of every row the intervention touches
             fig.add_trace(go.Scatter(
                 x=[0.5] * len(changed), y=changed, mode="markers", showlegend=False, cliponaxis=False,
-                marker=dict(symbol="triangle-right", size=11, color="#D55E00", line=dict(color="black", width=1)),
+                marker=dict(symbol="triangle-right", size=11, color=HIGHLIGHT, line=dict(color="black", width=1)),
                 hovertemplate="unit %{y}: changed<extra></extra>"), row=row, col=1)
         fig.update_yaxes(range=[H - 0.5, -0.5], title="unit", dtick=max(1, H // 16), row=row, col=1)  # unit 0 on top
         fig.update_xaxes(range=[0.5, T + 0.5], row=row, col=1)

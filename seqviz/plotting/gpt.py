@@ -25,7 +25,7 @@ from plotly.subplots import make_subplots
 from seqviz.plotting import OKABE_ITO, SEQUENTIAL, _layout, token_label
 from seqviz.sampling import Filtered, Generation
 
-BEFORE, AFTER, CHOSEN = "#BBBBBB", OKABE_ITO[0], "#D55E00"
+from seqviz.plotting.palette import AFTER, BEFORE, CHOSEN  # noqa: E402
 
 
 def char_label(tok: str) -> str:

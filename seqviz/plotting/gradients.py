@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 from seqviz import gradients as G
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, _time_axis, math_label, tex_number, token_label
 
-ARCH_COLOURS = {"Vanilla RNN": OKABE_ITO[4], "LSTM": OKABE_ITO[0], "GRU": OKABE_ITO[2]}
+from seqviz.plotting.palette import ARCHITECTURES as ARCH_COLOURS  # noqa: E402
 GRAD = "‖∂L/∂h<sub>t</sub>‖"
 
 

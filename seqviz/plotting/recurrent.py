@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, _time_axis, math_label, token_label
+from seqviz.plotting.palette import HIGHLIGHT
 from seqviz.models.recurrent import CellTrace, RecurrentTrace
 
 
@@ -129,7 +130,7 @@ def trajectory_figure(points: np.ndarray, tokens: list[str], explained: np.ndarr
         customdata=labels, hovertemplate="step %{customdata}<br>PC1 %{x:.3f}, PC2 %{y:.3f}<extra></extra>"))
     if t is not None:
         fig.add_trace(go.Scatter(x=[points[t - 1, 0]], y=[points[t - 1, 1]], mode="markers", name=f"t = {t}",
-                                 marker=dict(size=22, symbol="circle-open", color="#D55E00", line=dict(width=4)),
+                                 marker=dict(size=22, symbol="circle-open", color=HIGHLIGHT, line=dict(width=4)),
                                  hoverinfo="skip"))
     fig.update_xaxes(title=f"PC1 ({explained[0]:.0%} of variance)", zeroline=False)
     fig.update_yaxes(title=f"PC2 ({explained[1]:.0%} of variance)", zeroline=False)

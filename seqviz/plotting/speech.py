@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.colors as pc
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plotting import OKABE_ITO, SEQUENTIAL, _layout
 
-HELD_OUT, HEARD = OKABE_ITO[1], OKABE_ITO[0]
-# magma without its first, near-black stop (that stop drew pink in the browser here): the spectrogram's own
-# sequential scale, so it never reads as attention weights (Viridis, [0, 1])
-SPECTRUM = [[k / (len(pc.sequential.Magma) - 2), c] for k, c in enumerate(pc.sequential.Magma[1:])]
-OUTLINE = "#D55E00"
+# SPECTRUM: magma without its first, near-black stop (that stop drew pink in the browser here): the spectrogram's
+# own sequential scale, so it never reads as attention weights (Viridis, [0, 1])
+from seqviz.plotting.palette import HEARD, HELD_OUT, HIGHLIGHT as OUTLINE, SPECTRUM  # noqa: E402
 
 
 def char_label(c: str) -> str:

@@ -29,8 +29,7 @@ from plotly.subplots import make_subplots
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout
 from seqviz.plotting.attention import word_label
 
-MASKED = "#9e9e9e"  # grey: cells the causal mask forbids (weight exactly 0)
-PICKED = "#D55E00"  # vermillion outline: the head shown enlarged
+from seqviz.plotting.palette import HIGHLIGHT as PICKED, MASKED  # noqa: E402 - masked cells; the head shown enlarged
 KIND_TITLES = {"encoder": "encoder self-attention", "decoder": "decoder masked self-attention",
                "cross": "cross-attention (decoder → encoder)"}
 

@@ -29,11 +29,12 @@ from plotly.subplots import make_subplots
 
 from seqviz.models.seq2seq import BeamNode, Seq2SeqTrace
 from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label
+from seqviz.plotting.palette import HIGHLIGHT, LIGHT_GREY
 from seqviz.plotting.attention import word_label
 from seqviz.tasks.translation import BUCKET_NAMES
 
-GOLD = "#D55E00"  # vermillion: visible on every Viridis colour
-CHOSEN = "#D55E00"
+GOLD = HIGHLIGHT  # vermillion: apart from every Viridis colour for every colour vision (tests/test_palettes.py)
+CHOSEN = HIGHLIGHT
 
 
 def _word_axis(fig: go.Figure, words: list[str], axis: str, title: str, row=None, col=None) -> None:
@@ -212,7 +213,7 @@ def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> tuple[go.
             ys += [py, r, None]
     nodes = [(s + 1, r, n) for s, level in enumerate(tree) for r, n in enumerate(level)]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#bbbbbb", width=1.5),
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color=LIGHT_GREY, width=1.5),
                              hoverinfo="skip", name="kept hypotheses"))
     fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color=CHOSEN, width=5),
                              hoverinfo="skip", name="chosen"))
