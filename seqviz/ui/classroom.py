@@ -93,9 +93,12 @@ def export_format() -> str:
 def sidebar():
     """The Classroom box in the sidebar; returns the placeholder for the link, filled by share_link
     after the page has run. Called by seqviz.ui.navigation before the page runs."""
+    from seqviz.ui import room
+
     _read_switches_from_url()
+    room.read_url()
     with st.sidebar:
-        box = st.expander("Classroom", icon=":material/school:", expanded=presenter_on())
+        box = st.expander("Classroom", icon=":material/school:", expanded=presenter_on() or room.membership() is not None)
     with box:
         st.toggle("Presenter mode", key="presenter", on_change=_write_switch_to_url, args=("presenter",),
                   help="For a projector: larger text, thicker lines, taller figures. The link gets presenter=1.")
@@ -108,6 +111,7 @@ def sidebar():
                              required=True, help="What the camera button in each figure's toolbar saves "
                              f"(PNG at {2 * EXPORT_WIDTH} px wide, or SVG for slides that scale).")
         link = st.empty()
+        room.box()
     st.session_state[LINK_SLOT] = link  # fragments refresh it (see fragment below); rebuilt every full run
     if presenter_on():
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
@@ -203,7 +207,11 @@ class ClassroomPage:
     def run(self) -> None:
         from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
+        from seqviz.ui import room
+
         st.session_state[PAGE_SLOT] = self._page.url_path
+        if room.membership() is not None and not room.hosting():
+            room.student_panel()  # the room's question, at the top of whichever lesson the student is on
         try:
             self._page.run()
         except StopException:  # st.stop() on the page (say, after a bad input): the link is still shown
@@ -217,9 +225,19 @@ def predict_then_reveal(key: str, question: str, options: Sequence[str], answer:
                         explain: Callable[[], None]) -> None:
     """Ask `question`; after the learner commits to one of `options`, say whether it was `answer`
     and call `explain()` to show why, with the live model's own numbers (a figure or a sentence).
-    `key` must be unique in the app (prefix it with the page's url path)."""
+    `key` must be unique in the app (prefix it with the page's url path).
+
+    In a room (seqviz.ui.room) the host can ask it to the whole class; a student whose room has it open
+    answers at the top of the page instead."""
+    from seqviz.ui import room
+
     with st.container(border=True):
         st.markdown(f"**Predict, then reveal.** {question}")
+        if room.hosting() and room.host_question(key, question, tuple(options), answer, explain):
+            return
+        if room.students_see(key):
+            st.caption("Your room has this question open: answer it at the top of the page.")
+            return
         guess = st.radio("Your prediction", list(options), index=None, key=f"{key}_guess",
                          horizontal=True, label_visibility="collapsed")
         if guess is None:
