@@ -121,6 +121,9 @@ def test_training_a_chunk_puts_the_model_in_the_store_and_it_downloads():
     m = at.session_state["learner_models"]["Speech: from the shipped model"]
     assert m.lab == "speech" and m.steps == 10 and len(m.extra["checks"]) == 1
     assert any("Your model:" in md.value for md in at.markdown)
+    from test_figure_captions import uncaptioned
+
+    assert uncaptioned(at) == []  # the loss chart and the learner's alignment have their text alternative too
     weights, config = checkpoint_bytes(m.model, {"name": "x", **m.meta})
     again = parse_checkpoint(weights, config)
     for k, v in m.model.state_dict().items():

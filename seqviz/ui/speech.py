@@ -157,6 +157,7 @@ def your_model(ckpt, data, feats: np.ndarray, reference: str, centres: np.ndarra
     st.markdown(f"**Your model:** {label[len('Speech: '):]}, **{m.steps} steps** taken.")
     l1, l2 = st.columns(2)
     l1.altair_chart(loss_chart([e.step for e in m.run.history], [e.loss for e in m.run.history]), width="stretch")
+    l1.caption("Your model's training loss (cross-entropy per character) at each step.")
     if m.extra.get("checks"):
         step, cer = m.extra["checks"][-1]
         l2.metric(f"CER at step {step} ({lab.CHECK_UTTERANCES} held-out utterances)", f"{cer:.1%}")
