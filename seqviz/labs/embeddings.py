@@ -1,8 +1,10 @@
 """The embeddings lab: Word2Vec (CBOW, skip-gram), GloVe, the embedding explorer and pretrained vectors.
 
-Shipped files: the word vectors of CBOW, skip-gram and GloVe trained on the default built-in corpus,
+Shipped files: the word vectors of CBOW, skip-gram and GloVe trained on the default built-in corpus, and
+GloVe's on the paired setting of the same corpus (tasks.corpus: every grouped word's sentence names a second
+word of its family, so grouped words co-occur),
 
-    python -m seqviz.zoo build words-cbow words-skipgram words-glove
+    python -m seqviz.zoo build words-cbow words-skipgram words-glove words-glove-paired
 
 each as two files in assets/, their checksums in SHA256SUMS:
 
@@ -16,6 +18,9 @@ each as two files in assets/, their checksums in SHA256SUMS:
                                snapshot_epochs (S,), recipe (corpus size and seed, the trainer's config),
                                seed, metrics (analogy accuracy with inputs excluded, 5-NN group purity, both
                                per relation / group), train_seconds, torch_version
+                               words-glove-paired also: "compare", the same metrics of CBOW and skip-gram
+                               (their shipped recipes) trained on the paired corpus in the same build, and of
+                               GloVe with the paired recipe on the plain corpus (those vectors are not shipped)
 
 The metrics are computed on the float16 vectors as shipped, so tests/test_lab_embeddings.py recomputes
 them exactly. `load("words-METHOD")` (the lab's one loader, LAB.load) verifies the checksums, validates
@@ -63,6 +68,7 @@ class WordsRecipe:
     corpus_seed: int
     config: object                 # Word2VecConfig or GloveConfig
     snapshot_epochs: tuple[int, ...]  # epochs whose vectors are kept for the animation (0 = start)
+    paired: bool = False           # the corpus's paired setting (tasks.corpus.build_corpus(paired=True))
 
 
 RECIPES = {
@@ -71,11 +77,18 @@ RECIPES = {
     "skipgram": WordsRecipe("skipgram", DEFAULT_TOKENS, 0, dataclasses.replace(PRESETS["skipgram"], epochs=5),
                             tuple(range(0, 6))),
     "glove": WordsRecipe("glove", DEFAULT_TOKENS, 0, GloveConfig(epochs=50), (0, 2, 5, 10, 20, 35, 50)),
+    # The paired corpus's counts are small (most X_ij under 100, so f(X_ij) < 0.2 with x_max = 100 and 50
+    # epochs leave it half fitted): x_max = 10, as glove.c's demo uses for small corpora, and 100 epochs.
+    "glove-paired": WordsRecipe("glove", DEFAULT_TOKENS, 0, GloveConfig(x_max=10.0, epochs=100),
+                                (0, 5, 10, 25, 50, 100), paired=True),
 }
+KEYS = tuple(RECIPES)  # the shipped vectors, "words-KEY" each
+SETTING_LABELS = {False: "plain corpus", True: "paired corpus"}
 
 
-def file_name(method: str) -> str:
-    return f"words-{method}"
+def file_name(key: str) -> str:
+    """"cbow", "skipgram", "glove" or "glove-paired" -> the shipped files' name, "words-KEY"."""
+    return f"words-{key}"
 
 
 def evaluate(wv: WordVectors, analogies) -> dict:
@@ -93,23 +106,43 @@ def evaluate(wv: WordVectors, analogies) -> dict:
     }
 
 
-def train(method: str, log=print):
-    """Train the recipe of `method` from its seed on one thread; returns the trainer."""
-    recipe = RECIPES[method]
+def train(key: str, log=print, recipe: WordsRecipe | None = None):
+    """Train the recipe `key` (or `recipe`) from its seed on one thread; returns the trainer."""
+    recipe = recipe or RECIPES[key]
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
-    data = encode(build_corpus(recipe.corpus_tokens, recipe.corpus_seed))
-    trainer = (GloveTrainer(data, recipe.config) if method == "glove"
+    data = encode(build_corpus(recipe.corpus_tokens, recipe.corpus_seed, paired=recipe.paired))
+    trainer = (GloveTrainer(data, recipe.config) if recipe.method == "glove"
                else Word2VecTrainer(data, recipe.config))
     for event in trainer.train():
         if event.epoch_end:
-            log(f"words-{method}: epoch {event.epoch} loss {event.loss:.4f}")
+            log(f"words-{key}: epoch {event.epoch} loss {event.loss:.4f}")
     return trainer
 
 
-def build(method: str, directory: Path = ASSETS, log=print) -> dict:
-    recipe = RECIPES[method]
-    trainer = train(method, log)
+def compare_settings(key: str, log=print) -> dict:
+    """What a shipped paired recipe is compared with, trained in the same process: CBOW and skip-gram (their
+    shipped recipes) on the same paired corpus, and the same GloVe recipe on the plain corpus. Returns
+    name -> {"method", "corpus" (the setting), "train_seconds", and evaluate()'s metrics}."""
+    recipe = RECIPES[key]
+    runs = {m: dataclasses.replace(RECIPES[m], paired=recipe.paired) for m in ("cbow", "skipgram")}
+    runs[f"{recipe.method}-{'plain' if recipe.paired else 'paired'}"] = dataclasses.replace(recipe, paired=not recipe.paired)
+    out = {}
+    for name, r in runs.items():
+        tr = train(f"{key} (compare: {name})", lambda _: None, r)
+        wv = tr.vectors()
+        wv = WordVectors(wv.words, wv.vectors.astype(np.float16).astype(np.float32), dict(tr.data.groups), name)
+        out[name] = {"method": r.method, "corpus": SETTING_LABELS[r.paired], "train_seconds": round(tr.seconds, 2),
+                     **evaluate(wv, tr.data.analogies)}
+        log(f"{key}: compared with {LABELS[r.method]} on the {SETTING_LABELS[r.paired]}: analogies "
+            f"{out[name]['analogy_accuracy']:.1%}, purity {out[name]['group_purity']:.1%}")
+    return out
+
+
+def build(key: str, directory: Path = ASSETS, log=print) -> dict:
+    recipe = RECIPES[key]
+    method = recipe.method
+    trainer = train(key, log)
     data = trainer.data
     vectors = trainer.model.w_in[:-1].numpy() if method != "glove" else trainer.model.word_vectors()
     vectors16 = vectors.astype(np.float16)
@@ -118,23 +151,27 @@ def build(method: str, directory: Path = ASSETS, log=print) -> dict:
     shipped = WordVectors(data.words, vectors16.astype(np.float32), dict(data.groups), LABELS[method])
     metrics = evaluate(shipped, data.analogies)
     config = dataclasses.asdict(recipe.config)
+    corpus = "the built-in corpus, paired setting" if recipe.paired else "the built-in corpus"
     meta = {
-        "format": FORMAT, "version": VERSION, "name": file_name(method), "method": method,
-        "description": f"{LABELS[method]} vectors of the built-in corpus ({recipe.corpus_tokens:,} tokens, seed "
+        "format": FORMAT, "version": VERSION, "name": file_name(key), "method": method, "paired": recipe.paired,
+        "description": f"{LABELS[method]} vectors of {corpus} ({recipe.corpus_tokens:,} tokens, seed "
                        f"{recipe.corpus_seed}), {config['embed_size']} dimensions",
         "words": list(data.words),
         "counts": [int(c) for c in data.counts],
         "snapshot_words": [data.words[i] for i in grouped],
         "snapshot_epochs": list(recipe.snapshot_epochs),
-        "recipe": {"corpus_tokens": recipe.corpus_tokens, "corpus_seed": recipe.corpus_seed, **config},
+        "recipe": {"corpus_tokens": recipe.corpus_tokens, "corpus_seed": recipe.corpus_seed,
+                   **({"corpus_paired": True} if recipe.paired else {}), **config},
         "seed": config["seed"],
         "metrics": metrics,
         "loss_history": [[s, round(l, 5)] for s, l in trainer.history],
         "train_seconds": round(trainer.seconds, 2),
         "torch_version": torch.__version__,
     }
+    if recipe.paired:
+        meta["compare"] = compare_settings(key, log)
     directory.mkdir(parents=True, exist_ok=True)
-    name = file_name(method)
+    name = file_name(key)
     paths = [directory / f"{name}.safetensors", directory / f"{name}.json"]
     if method == "glove":
         m = trainer.model
@@ -152,9 +189,10 @@ def build(method: str, directory: Path = ASSETS, log=print) -> dict:
 
 
 BUILDS = {
-    file_name(m): Build(f"{LABELS[m]} word vectors of the built-in corpus, with per-epoch snapshots.",
-                        lambda directory, log, m=m: build(m, directory, log))
-    for m in METHODS
+    file_name(k): Build(f"{LABELS[r.method]} word vectors of the built-in corpus{', paired setting' if r.paired else ''}, "
+                        "with per-epoch snapshots" + (" (CBOW and skip-gram measured on it too)." if r.paired else "."),
+                        lambda directory, log, k=k: build(k, directory, log))
+    for k, r in RECIPES.items()
 }
 
 
@@ -175,10 +213,11 @@ class ShippedWords:
 
 
 def load(name: str, directory: Path = ASSETS) -> ShippedWords:
-    """The shipped vectors "words-METHOD", checksum-verified and validated; CheckpointError (one sentence)."""
-    method = name.removeprefix("words-")
-    if method not in METHODS or name != file_name(method):
+    """The shipped vectors "words-KEY", checksum-verified and validated; CheckpointError (one sentence)."""
+    key = name.removeprefix("words-")
+    if key not in RECIPES or name != file_name(key):
         raise CheckpointError(f"There are no shipped vectors called {name!r}.")
+    method = RECIPES[key].method
     for fname, cap in ((f"{name}.safetensors", MAX_WEIGHTS_BYTES), (f"{name}.json", MAX_JSON_BYTES)):
         path = directory / fname
         if not path.is_file():

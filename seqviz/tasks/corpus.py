@@ -9,7 +9,14 @@ attribute, and "queen - king + man" lands near "woman": the relations the lesson
 written into the contexts, where Word2Vec and GloVe can find them. About a quarter of the sentences
 are neutral filler that belongs to no group.
 
+The PAIRED setting (build_corpus(..., paired=True)) writes the same relations into which grouped words
+meet instead: every sentence about a grouped word names a second word of its family and nothing else
+("king and man", "both king and queen"). The second word shares the first one's group or its identity
+PAIR_WEIGHT times as often as it shares neither, so every pair of grouped words of a family co-occurs,
+more often the closer they are. GloVe, which learns only from non-zero counts X_ij > 0, needs this.
+
     corpus = build_corpus(tokens=200_000, seed=0)     # Corpus: sentences of tokens, deterministic
+    build_corpus(200_000, 0, paired=True)             # the paired setting (same seed, same size)
     corpus.groups                                     # word -> group name ("capitals", "female", ...)
     corpus.analogies                                  # (a, b, c, d): a is to b as c is to d
     tokenize(text) / corpus_from_text(text)           # the learner's own text (capped, with advice)
@@ -194,6 +201,13 @@ FILLER_TEMPLATES = (
     "it was not very {f} but {f} {f}", "they never {f} {f} {f} really", "nothing happened {f} {f} {f}",
 )
 
+# The paired setting: a sentence names two grouped words of one family ({w} the drawn word, {v} its partner)
+PAIR_TEMPLATES = ("{w} and {v}", "{w} or {v}", "both {w} and {v}")
+PAIR_WEIGHT = 5  # a partner sharing {w}'s group (king, man) or identity (king, queen) is this many times as
+                 # likely as one sharing neither (king, woman)
+SETTINGS = {"plain": "one grouped word a sentence, with its context words",
+            "paired": "two grouped words of one family a sentence, nothing else"}
+
 
 # -- the corpus --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -224,6 +238,19 @@ def _fill(template: str, rng: np.random.Generator, slots: dict[str, tuple[str, .
 def grouped_words() -> dict[str, str]:
     """Every grouped word of the grammar -> its group (an attribute of its family)."""
     return {w: fam.attributes[a] for fam in FAMILIES for ws in fam.words.values() for a, w in enumerate(ws)}
+
+
+def pair_partners() -> dict[str, tuple[str, ...]]:
+    """Each grouped word -> the words of its family a paired sentence may name with it, a partner sharing its
+    group or its identity listed PAIR_WEIGHT times and one sharing neither once (a uniform draw from the
+    tuple is the weighted draw)."""
+    out = {}
+    for fam in FAMILIES:
+        for ident, ws in fam.words.items():
+            for a, w in enumerate(ws):
+                out[w] = tuple(v for other, vs in fam.words.items() for b, v in enumerate(vs) if v != w
+                               for _ in range(PAIR_WEIGHT if other == ident or b == a else 1))
+    return out
 
 
 def analogy_questions() -> dict[tuple[str, str, str, str], str]:
@@ -258,16 +285,20 @@ def _split(template: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(("", part[1:-1]) if part.startswith("{") else (part, None) for part in template.split())
 
 
-def build_corpus(tokens: int = DEFAULT_TOKENS, seed: int = 0) -> Corpus:
-    """About `tokens` tokens of generated sentences (clipped to [MIN_TOKENS, MAX_TOKENS]); the same seed
-    and size always give the same corpus. Grouped words are drawn uniformly, so each appears about
-    equally often; a FILLER_SHARE of the sentences are neutral filler."""
+def build_corpus(tokens: int = DEFAULT_TOKENS, seed: int = 0, paired: bool = False) -> Corpus:
+    """About `tokens` tokens of generated sentences (clipped to [MIN_TOKENS, MAX_TOKENS]); the same seed,
+    size and setting always give the same corpus. Grouped words are drawn uniformly, so each appears about
+    equally often; a FILLER_SHARE of the sentences are neutral filler. `paired`: each grouped word's
+    sentence is a PAIR_TEMPLATES frame naming it with a partner from pair_partners() instead."""
     tokens = int(min(max(tokens, MIN_TOKENS), MAX_TOKENS))
     u = _Uniforms(np.random.default_rng(seed))
     filler = ([_split(t) for t in FILLER_TEMPLATES], {"f": FILLER_WORDS})
     entries = [([_split(t) for t in fam.templates[fam.attributes[a]]],
                 {"w": (fam.words[ident][a],), "i": fam.identity_context[ident], "a": fam.attribute_context[fam.attributes[a]]})
                for fam in FAMILIES for ident in fam.words for a in range(len(fam.attributes))]
+    if paired:
+        partners, frames = pair_partners(), [_split(t) for t in PAIR_TEMPLATES]
+        entries = [(frames, {"w": slots["w"], "v": partners[slots["w"][0]]}) for _, slots in entries]
     sentences: list[tuple[str, ...]] = []
     n = 0
     while n < tokens:
@@ -276,8 +307,8 @@ def build_corpus(tokens: int = DEFAULT_TOKENS, seed: int = 0) -> Corpus:
         sentences.append(s)
         n += len(s)
     questions = analogy_questions()
-    return Corpus(tuple(sentences), grouped_words(), tuple(questions), f"built-in corpus, {n:,} tokens, seed {seed}",
-                  questions)
+    name = "built-in corpus, paired" if paired else "built-in corpus"
+    return Corpus(tuple(sentences), grouped_words(), tuple(questions), f"{name}, {n:,} tokens, seed {seed}", questions)
 
 
 def example_sentence(word: str = "queen", seed: int = 3) -> tuple[str, ...]:
