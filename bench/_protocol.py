@@ -173,6 +173,8 @@ class StudentClient:
         self._reader: asyncio.Task | None = None
         self.closed_reason: str | None = None
         self.received_bytes = 0
+        self.texts: list[str] = []  # markdown and captions the last run drew (a fragment's: its own)
+        self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds: st.fragment(run_every=...) on the page
 
     # -- connection ----------------------------------------------------------------------------
     async def __aenter__(self) -> "StudentClient":
@@ -250,7 +252,9 @@ class StudentClient:
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
         run = self._run
-        if kind == "new_session":
+        if kind == "auto_rerun":
+            self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+        elif kind == "new_session":
             self._run_widgets = {}
             if msg.new_session.page_script_hash:
                 self.page_script_hash = msg.new_session.page_script_hash
@@ -287,6 +291,8 @@ class StudentClient:
                 e = el.exception
                 self._run.exceptions.append(f"{e.type}: {e.message}"[:300])
             return
+        if kind == "markdown":
+            self.texts.append(el.markdown.body)
         if kind is None or kind in NOT_WIDGETS:
             return
         proto = getattr(el, kind)
@@ -360,6 +366,7 @@ class StudentClient:
         cs.context_info.url = f"{self.base_url}/{page_name or self.current_page}"
         run = Run(action, time.perf_counter(), page=self.current_page)
         self._run = run
+        self.texts = []
         self._done.clear()
         await self.ws.send(msg.SerializeToString())
         try:
@@ -397,6 +404,7 @@ class StudentClient:
     async def open(self, url_path: str = "", query_string: str = "") -> Run:
         """The first request of a session, as a browser sends it for http://host/<url_path>?<query>."""
         self.query_string = query_string
+        self.auto_reruns = {}
         return await self._rerun(f"open /{url_path}", page_name=url_path, page_script_hash="")
 
     async def goto(self, url_path: str) -> Run:
@@ -405,10 +413,15 @@ class StudentClient:
         if target is None:
             raise ProtocolError(f"{self.name}: no page /{url_path} in the navigation ({sorted(self.pages)})")
         self.values = {}
+        self.auto_reruns = {}
         return await self._rerun(f"goto /{url_path}", page_script_hash=target, query_string="")
 
     async def rerun(self) -> Run:
         return await self._rerun("rerun")
+
+    async def tick(self, fragment_id: str) -> Run:
+        """What the frontend sends every run_every seconds for an `st.fragment(run_every=...)`: that fragment's rerun."""
+        return await self._rerun("tick", fragment_id=fragment_id)
 
     async def set_value(self, widget: Widget, field_name: str, value: Any, action: str | None = None) -> Run:
         return await self._rerun(action or f"set {widget.kind}", changed={widget.id: (field_name, value)},

@@ -94,3 +94,14 @@ def test_cloud_entry_point_runs_app_py_with_the_real_pages():
     assert 'runpy.run_path(str(ROOT / "app.py"), run_name="__main__")' in entry.read_text()
     pages = ROOT / "deploy" / "cloud" / "pages"  # streamlit resolves page files against the entry's folder
     assert pages.is_symlink() and pages.resolve() == (ROOT / "pages").resolve()
+
+
+def test_no_full_garbage_collection_after_every_script_run():
+    """streamlit's runner.postScriptGC walks every object after each run (fragment reruns included): ~150 ms of
+    CPU a run with torch loaded (bench/bench_room.py). The shipped config turns it off, as streamlit reads it."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "from streamlit import config; print(config.get_option('runner.postScriptGC'))"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr[-500:]
