@@ -1,5 +1,7 @@
 """Tier 3, units: the built-in word-embedding corpus, its evaluation data, and the learner's text."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,78 @@ def test_text_advice_and_caps():
     assert type(big) is TextCheck  # the one TextCheck every task gives
     with pytest.raises(C.TextError, match="limit"):
         C.tokenize("a" * (C.MAX_TEXT_CHARS + 1))
+
+
+# -- the paired setting ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def paired():
+    return C.build_corpus(C.DEFAULT_TOKENS, seed=0, paired=True)
+
+
+def family_of() -> dict[str, str]:
+    return {w: fam.name for fam in C.FAMILIES for ws in fam.words.values() for w in ws}
+
+
+def test_the_paired_setting_is_a_parameter_that_leaves_the_plain_corpus_alone(small):
+    assert C.build_corpus(20_000, seed=0, paired=False).sentences == small.sentences
+    p = C.build_corpus(20_000, seed=0, paired=True)
+    assert p.sentences == C.build_corpus(20_000, seed=0, paired=True).sentences != small.sentences
+    assert p.groups == small.groups and p.analogies == small.analogies
+    assert 20_000 <= p.num_tokens < 20_020 and "paired" in p.source and "paired" not in small.source
+
+
+def test_a_paired_sentence_names_two_grouped_words_of_one_family_and_nothing_else(paired):
+    grouped, family = set(paired.groups), family_of()
+    frame_words = {t for frame in C.PAIR_TEMPLATES for t in frame.split() if "{" not in t}
+    n_pairs = 0
+    for s in paired.sentences:
+        named = [t for t in s if t in grouped]
+        if not named:
+            assert set(s) <= set(C.FILLER_WORDS)  # filler, as in the plain corpus
+            continue
+        n_pairs += 1
+        assert len(named) == 2 and named[0] != named[1] and family[named[0]] == family[named[1]], s
+        assert set(s) - set(named) <= frame_words, s
+    assert abs(1 - n_pairs / len(paired.sentences) - C.FILLER_SHARE) < 0.02
+
+
+def test_partners_sharing_a_group_or_an_identity_are_pair_weight_times_as_likely(paired):
+    partners = C.pair_partners()
+    king = Counter(partners["king"])
+    assert king["queen"] == king["man"] == C.PAIR_WEIGHT and king["woman"] == 1
+    assert "king" not in king and "paris" not in king
+    assert set(king) == {w for ws in C.FAMILIES[0].words.values() for w in ws} - {"king"}
+    # and the corpus follows them: a people word's partner that shares its group or identity (10 such words)
+    # is drawn about PAIR_WEIGHT times as often, per word, as one that shares neither (9 words)
+    groups = paired.groups
+    ident = {w: i for fam in C.FAMILIES for i, ws in fam.words.items() for w in ws}
+    close = far = 0
+    for s in paired.sentences:
+        named = [t for t in s if t in groups]
+        if named and groups[named[0]] in ("male", "female"):
+            a, b = named  # the drawn word comes first in every frame
+            shares = groups[a] == groups[b] or ident[a] == ident[b]
+            close, far = close + shares, far + (not shares)
+    assert 0.8 * C.PAIR_WEIGHT < (close / 10) / (far / 9) < 1.2 * C.PAIR_WEIGHT
+
+
+def test_analogy_pairs_cooccur_in_the_paired_corpus_and_never_in_the_plain_one(paired):
+    """The words of an analogy question (king : queen :: man : woman) meet within one window (X_ij > 0) in the
+    paired setting: always when they share a group or an identity (king, queen; king, man), nearly always
+    when they share neither (king, woman: drawn a few times each, a rare pair may miss). In the plain corpus
+    none of them ever meet: those are the zeros GloVe's objective skips."""
+    from seqviz.models.glove import cooccurrence
+
+    groups = C.grouped_words()
+    ident = {w: i for fam in C.FAMILIES for i, ws in fam.words.items() for w in ws}
+    pairs = {(a, b) for q in C.analogy_questions() for a in q for b in q if a != b}
+    close = {(a, b) for a, b in pairs if groups[a] == groups[b] or ident[a] == ident[b]}
+    for corpus in (paired, C.build_corpus(C.DEFAULT_TOKENS, seed=0)):
+        enc = C.encode(corpus)
+        X = cooccurrence(enc.ids, enc.sentence, len(enc.words), window=5)
+        index = {w: i for i, w in enumerate(enc.words)}
+        met = {(a, b) for a, b in pairs if X.lookup(index[a], index[b]) > 0}
+        if corpus is paired:
+            assert close <= met and len(met - close) >= 0.99 * len(pairs - close)
+        else:
+            assert not met

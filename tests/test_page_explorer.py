@@ -61,6 +61,29 @@ def test_default_view_on_the_shipped_cbow_vectors():
     assert "PCA" in text_of(at) and "of the variance" in text_of(at)
 
 
+def test_the_three_methods_on_both_corpus_settings():
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert [s.value for s in at.subheader] == ["The three methods on both corpus settings"]
+    table = at.dataframe[-1].value
+    assert list(table["method"]) == ["CBOW", "skip-gram", "GloVe"]
+    compare = E.load("words-glove-paired").meta["compare"]
+    for row, key in enumerate(("cbow", "skipgram")):
+        assert table["plain: analogies (%)"].iloc[row] == round(100 * E.load(E.file_name(key)).meta["metrics"]
+                                                                ["analogy_accuracy"], 1)
+        assert table["paired: analogies (%)"].iloc[row] == round(100 * compare[key]["analogy_accuracy"], 1)
+    assert "GloVe the paired one" in text_of(at)
+
+
+def test_the_paired_glove_vectors_are_a_source():
+    wv = E.shipped_vectors("glove-paired")
+    at = open_page(PAGE, {"explorer_source": ue.EXTRA["glove-paired"]})
+    assert_clean(at)
+    assert not at.error and at.selectbox(key="explorer_source").value == "glove-paired"
+    assert list(at.dataframe[0].value["word"]) == [w for w, _ in wvm.nearest(wv, "queen", 10)]
+    assert at.metric[0].value == f"{wvm.analogy_accuracy(wv, list(E.analogy_questions())):.0%}"
+
+
 def test_widget_changes_never_recompute_a_projection_the_cache_has(counted):
     at = open_page(PAGE)
     assert_clean(at)

@@ -1,10 +1,14 @@
-"""Tier 4, pages: the GloVe lesson under AppTest: counts, weighting, one pair's term, training, zeros."""
+"""Tier 4, pages: the GloVe lesson under AppTest: counts, weighting, one pair's term, training, zeros, and
+the two corpus settings side by side."""
 
+import pytest
 from conftest import assert_clean, open_page
+
+from seqviz.labs import embeddings as E
 
 PAGE = "pages/embeddings_glove.py"
 HEADERS = ["1. The co-occurrence matrix", "2. The weighting function", "3. The objective for one pair, with real numbers",
-           "4. Train your own", "5. Why GloVe answers fewer analogies here"]
+           "4. Train your own", "5. Why GloVe answers fewer analogies here", "6. A corpus where the pairs meet"]
 
 
 def text(at, kind):
@@ -20,7 +24,7 @@ def test_default_view_shows_counts_weighting_one_term_and_the_comparison():
     assert_clean(at)
     assert not at.error
     assert [h.value for h in at.header] == HEADERS
-    assert len(at.get("plotly_chart")) == 4  # counts, f(x), relations, analogy counts
+    assert len(at.get("plotly_chart")) == 6  # counts, f(x), relations, analogy counts; the setting's counts, relations
     latex = " ".join(l.value for l in at.latex)
     assert r"w_{\text{king}} \cdot \tilde w_{\text{throne}}" in latex and r"- \log" in latex
     assert "analogies" in markdown(at) and "GloVe" in markdown(at)
@@ -35,7 +39,7 @@ def test_window_and_words_change_the_matrix():
     at.slider(key="glove_window").set_value(1).run()
     assert_clean(at)
     assert "within 1 words" in at.latex[0].value
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 6
 
 
 def test_a_pair_that_never_cooccurs_says_it_has_no_term():
@@ -85,3 +89,35 @@ def test_training_goes_through_the_store():
     at.slider(key="glove_tokens").set_value(20_000).run()  # the same settings: the same model
     at.button(key="glove_reset").click().run()
     assert label not in at.session_state["learner_models"]
+
+
+@pytest.mark.parametrize("setting", ["Plain", "Paired"])
+def test_each_corpus_setting_shows_both_settings_figures_and_its_own_counts(setting):
+    at = open_page(PAGE, {"glove_setting": setting})  # a link carries the setting
+    assert_clean(at)
+    assert not at.error and at.segmented_control(key="glove_setting").value == setting
+    plain, paired = E.load("words-glove").meta["metrics"], E.load("words-glove-paired").meta["metrics"]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["GloVe on the plain corpus: analogies right"] == f"{plain['analogy_accuracy']:.0%}"
+    assert shown["GloVe on the paired corpus: analogies right"] == f"{paired['analogy_accuracy']:.0%}"
+    table = at.dataframe[-1].value
+    assert list(table["method"]) == ["CBOW", "skip-gram", "GloVe"]
+    assert table["paired: analogies (%)"].iloc[2] == round(100 * paired["analogy_accuracy"], 1)
+    assert table["plain: 5-NN purity (%)"].iloc[2] == round(100 * plain["group_purity"], 1)
+    says = markdown(at)
+    assert f"On the {setting.lower()} corpus" in says and "X_ij > 0" in says
+    # within one family, the plain corpus's grouped words never meet; the paired corpus's nearly always do
+    within = float(says.split("X_ij = 0, and **")[1].split("%")[0])
+    assert within == 100.0 if setting == "Plain" else within < 2.0
+    assert len(at.get("plotly_chart")) == 6
+
+
+def test_switching_the_setting_keeps_the_page_and_the_learners_choices():
+    at = open_page(PAGE)
+    at.slider(key="glove_window").set_value(3).run()
+    at.segmented_control(key="glove_setting").set_value("Paired").run()
+    assert_clean(at)
+    assert at.slider(key="glove_window").value == 3 and "On the paired corpus" in markdown(at)
+    at.segmented_control(key="glove_setting").set_value("Plain").run()
+    assert_clean(at)
+    assert "On the plain corpus" in markdown(at)

@@ -258,7 +258,7 @@ def load(name: str, directory: Path = ASSETS) -> ShippedWords:
 
 
 def shipped_vectors(method: str, directory: Path = ASSETS) -> WordVectors:
-    """The shipped final vectors of "cbow", "skipgram" or "glove" as WordVectors, groups filled in
+    """The shipped final vectors of "cbow", "skipgram", "glove" or "glove-paired" as WordVectors, groups filled in
     (the sentiment lab starts its bag of embeddings from them)."""
     return load(file_name(method), directory).vectors
 
@@ -419,6 +419,16 @@ def analogy_zero_share(G: np.ndarray) -> float:
     return float((G[off] == 0).mean())
 
 
+def zero_share_within_families(G: np.ndarray, words) -> float:
+    """Share of the off-diagonal pairs of a co-occurrence block (n, n) of grouped `words` from ONE family
+    (tasks.corpus.FAMILIES) that never co-occur (X_ij = 0)."""
+    from seqviz.tasks.corpus import FAMILIES
+
+    family = {w: fam.name for fam in FAMILIES for ws in fam.words.values() for w in ws}
+    same = np.array([[family.get(a) == family.get(b) and a != b for b in words] for a in words], dtype=bool)
+    return float((G[same] == 0).mean()) if same.any() else 0.0
+
+
 LAB = Lab(
     name="embeddings",
     title="Word embeddings",
@@ -426,7 +436,7 @@ LAB = Lab(
         PageSpec("pages/embeddings_word2vec.py", "Word2Vec", ":material/scatter_plot:", "word2vec",
                  "The sliding window, CBOW and skip-gram examples, negative samples and the loss; train live and watch words move."),
         PageSpec("pages/embeddings_glove.py", "GloVe", ":material/grid_on:", "glove",
-                 "The co-occurrence matrix, the weighting function and the objective with real numbers; train live; why analogies fall short."),
+                 "The co-occurrence matrix, the weighting function and the objective with real numbers; train live; why analogies fall short on the plain corpus and work on the paired one."),
         PageSpec("pages/embeddings_explorer.py", "Embedding explorer", ":material/explore:", "explorer",
                  "Word vectors as maps (PCA, t-SNE), nearest neighbours, analogies and similarities; CBOW, skip-gram and GloVe side by side."),
         PageSpec("pages/embeddings_pretrained.py", "Pretrained vectors", ":material/upload_file:", "vectors",

@@ -34,14 +34,15 @@ from seqviz.wordvectors import WordVectors
 
 MAX_UPLOAD_BYTES = corpus_mod.MAX_TEXT_CHARS * 4  # UTF-8 may take up to 4 bytes a character
 SHIPPED = {"cbow": "CBOW (shipped)", "skipgram": "Skip-gram (shipped)", "glove": "GloVe (shipped)"}
+EXTRA = {"glove-paired": "GloVe, paired corpus (shipped)"}  # the explorer lists these too, outside the side-by-side
 LOADED_KEY = "loaded_vectors"  # session_state: label -> WordVectors read from a file (pretrained page)
 _UPLOAD_KEY = "loaded_vectors_last"  # the last file read: {"key": (file id, format, skip), "result": ...}
 
 
 # -- corpora -----------------------------------------------------------------------------------------
 @st.cache_data(max_entries=6, show_spinner="Generating the built-in corpus...")
-def builtin_corpus(tokens: int = corpus_mod.DEFAULT_TOKENS, seed: int = 0) -> EncodedCorpus:
-    return corpus_mod.encode(corpus_mod.build_corpus(tokens, seed))
+def builtin_corpus(tokens: int = corpus_mod.DEFAULT_TOKENS, seed: int = 0, paired: bool = False) -> EncodedCorpus:
+    return corpus_mod.encode(corpus_mod.build_corpus(tokens, seed, paired=paired))
 
 
 @st.cache_data(max_entries=6, show_spinner="Reading your text...")
@@ -54,21 +55,26 @@ def text_corpus(text: str) -> tuple[EncodedCorpus | None, str | None, int]:
 
 
 @st.cache_data(max_entries=8, show_spinner="Counting co-occurrences...")
-def builtin_cooccurrence(window: int, tokens: int = corpus_mod.DEFAULT_TOKENS, seed: int = 0) -> Cooccurrence:
-    data = builtin_corpus(tokens, seed)
+def builtin_cooccurrence(window: int, tokens: int = corpus_mod.DEFAULT_TOKENS, seed: int = 0,
+                         paired: bool = False) -> Cooccurrence:
+    data = builtin_corpus(tokens, seed, paired)
     return cooccurrence(data.ids, data.sentence, len(data.words), window)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def counts(words: tuple[str, ...], window: int) -> np.ndarray:
-    """X_ij of the built-in corpus among `words` (n, n), for a window of `window` words each side."""
-    index = builtin_corpus().words.index
-    return builtin_cooccurrence(window).dense([index(w) for w in words])
+def counts(words: tuple[str, ...], window: int, paired: bool = False) -> np.ndarray:
+    """X_ij of the default built-in corpus (its paired setting if `paired`) among `words` (n, n), for a window
+    of `window` words each side; a word the corpus lacks has a row and column of zeros."""
+    index = {w: i for i, w in enumerate(builtin_corpus(paired=paired).words)}
+    known = [k for k, w in enumerate(words) if w in index]
+    X = np.zeros((len(words), len(words)))
+    X[np.ix_(known, known)] = builtin_cooccurrence(window, paired=paired).dense([index[words[k]] for k in known])
+    return X
 
 
-def count(a: str, b: str, window: int) -> float:
+def count(a: str, b: str, window: int, paired: bool = False) -> float:
     """X(a, b) of the built-in corpus (0 when they never meet within the window)."""
-    return float(counts((a, b), window)[0, 1])
+    return float(counts((a, b), window, paired)[0, 1])
 
 
 def _read_upload(upload) -> str | None:
@@ -270,6 +276,43 @@ def shipped(method: str) -> lab.ShippedWords | None:
     return ui.shipped(lab.file_name(method))
 
 
+def setting_metrics() -> dict | None:
+    """The figures of both corpus settings from the shipped files' metadata: paired (False / True) -> method ->
+    evaluate()'s metrics plus "train_seconds" and "shipped" (vectors in assets/, or only measured when
+    words-glove-paired was built); and "glove on plain": the paired GloVe recipe measured on the plain corpus. None when a shipped file is unusable (the page's own loaders say why)."""
+    from seqviz import ui
+
+    try:
+        plain = {m: ui.load_shipped(lab.file_name(m)) for m in lab.METHODS}
+        paired = ui.load_shipped(lab.file_name("glove-paired"))
+    except (CheckpointError, OSError, ValueError, KeyError):
+        return None
+    compare = paired.meta.get("compare", {})
+    out = {False: {m: {**s.meta["metrics"], "train_seconds": s.meta["train_seconds"], "shipped": True}
+                   for m, s in plain.items()},
+           True: {m: {**compare[m], "shipped": False} for m in ("cbow", "skipgram") if m in compare}}
+    out[True]["glove"] = {**paired.meta["metrics"], "train_seconds": paired.meta["train_seconds"], "shipped": True}
+    if "glove-plain" in compare:  # the paired recipe's settings on the plain corpus
+        out["glove on plain"] = compare["glove-plain"]
+    return out
+
+
+def settings_frame(figures: dict[bool, dict[str, dict]]):
+    """setting_metrics() as a table: one row a method, analogies and purity (%) on each setting."""
+    import pandas as pd
+
+    rows = []
+    for m in lab.METHODS:
+        row = {"method": lab.LABELS[m]}
+        for p, name in ((False, "plain"), (True, "paired")):
+            f = figures[p].get(m)
+            row[f"{name}: analogies (%)"] = None if f is None else round(100 * f["analogy_accuracy"], 1)
+            row[f"{name}: 5-NN purity (%)"] = None if f is None else round(100 * f["group_purity"], 1)
+            row[f"{name}: train s"] = None if f is None else f["train_seconds"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def shipped_vectors(method: str) -> tuple[WordVectors | None, str | None]:
     """(vectors, None), or (None, one sentence saying why the shipped vectors cannot be used)."""
     from seqviz import ui
@@ -277,7 +320,7 @@ def shipped_vectors(method: str) -> tuple[WordVectors | None, str | None]:
     try:
         return ui.load_shipped(lab.file_name(method)).vectors, None
     except (CheckpointError, OSError, ValueError, KeyError) as err:  # a missing or damaged asset
-        return None, f"The shipped {SHIPPED[method]} vectors cannot be read: {str(err).splitlines()[0][:200]}"
+        return None, f"The shipped {(SHIPPED | EXTRA)[method]} vectors cannot be read: {str(err).splitlines()[0][:200]}"
 
 
 def loaded_vectors() -> dict[str, WordVectors]:
@@ -293,9 +336,10 @@ def session_vectors() -> dict[str, WordVectors]:
 
 def sources() -> tuple[dict[str, WordVectors], dict[str, str], list[str]]:
     """Every source the explorer offers: (key -> vectors, key -> label, problems as sentences).
-    Keys are "cbow", "skipgram", "glove" for the shipped vectors and "mine:<label>" for the session's."""
+    Keys are "cbow", "skipgram", "glove", "glove-paired" for the shipped vectors and "mine:<label>" for the
+    session's."""
     vectors, labels, problems = {}, {}, []
-    for method, label in SHIPPED.items():
+    for method, label in (SHIPPED | EXTRA).items():
         wv, err = shipped_vectors(method)
         if wv is None:
             problems.append(err)
@@ -477,7 +521,7 @@ def shipped_file(method: str, fmt: str) -> bytes:
     return write_vectors(ui.load_shipped(lab.file_name(method)).vectors, fmt)
 
 
-__all__ = ["SHIPPED", "builtin_corpus", "builtin_cooccurrence", "corpus_picker", "count", "counts", "group_purity",
+__all__ = ["SHIPPED", "EXTRA", "setting_metrics", "settings_frame", "builtin_corpus", "builtin_cooccurrence", "corpus_picker", "count", "counts", "group_purity",
            "keep_loaded", "latest", "loaded_vectors", "projection", "quality", "read_upload", "session_vectors",
            "shipped", "shipped_file", "shipped_vectors", "show_run", "side_by_side", "sources", "train_vectors",
            "trained_vectors", "training_map", "epoch_map", "neighbours", "analogy", "similarity", "analogy_scores",
