@@ -1,6 +1,6 @@
 """Word-embedding benchmark: seqviz's skip-gram against gensim's Word2Vec, same corpus, same settings.
 
-Run: .venv/bin/python bench/bench_embeddings.py [--tokens 200000] [--repeat 3]   (part of `make bench`)
+Run: .venv/bin/python bench/bench_embeddings.py [--tokens 200000] [--repeat 3] [--settings-only]   (part of `make bench`)
 
 Both train skip-gram with negative sampling on the default built-in corpus with the same settings
 (D = 50, window 5, k = 5 negatives, subsampling t = 1e-3, 5 epochs, linear learning-rate decay), on ONE
@@ -12,6 +12,12 @@ a ratio too (their median is printed: on a busy machine single runs vary 2-3x). 
 accuracy with inputs excluded and the share of grouped words whose 5 nearest neighbours share their
 group. Target (issue #4): ratio >= 0.8 at equal quality. gensim is a benchmark dependency only
 (requirements-dev.txt).
+
+Then the corpus settings (issue #19): CBOW, skip-gram and GloVe with their shipped recipes on the plain
+built-in corpus and on its paired setting (tasks.corpus.build_corpus(paired=True)), all in this process on
+one thread: analogy accuracy, 5-NN purity and training seconds, GloVe with both its recipes ("glove", made
+for the plain corpus, and "glove-paired") on both corpora, so the corpus and the settings are told apart.
+`--settings-only` skips the gensim comparison.
 """
 
 from __future__ import annotations
@@ -59,11 +65,34 @@ def run_gensim(sentences, groups, cfg, seed: int):
     return seconds, wv
 
 
+def compare_settings(tokens: int) -> None:
+    """Every shipped recipe on both corpus settings, same size and seed: one table."""
+    import dataclasses
+
+    from seqviz.labs.embeddings import RECIPES, train
+
+    print(f"\ncorpus settings, {tokens:,} tokens, seed 0; the shipped recipes, one thread each")
+    print(f"  {'method (recipe)':28s} {'corpus':8s} {'analogies':>9s} {'5-NN purity':>11s} {'train s':>8s}")
+    for paired in (False, True):
+        for key in ("cbow", "skipgram", "glove", "glove-paired"):
+            recipe = dataclasses.replace(RECIPES[key], corpus_tokens=tokens, paired=paired)
+            trainer = train(key, lambda _: None, recipe)
+            wv = trainer.vectors()
+            acc, pur = quality(wv, trainer.data.analogies)
+            label = {"cbow": "CBOW", "skipgram": "skip-gram"}.get(key, f"GloVe ({key})")
+            print(f"  {label:28s} {'paired' if paired else 'plain':8s} {acc:9.1%} {pur:11.1%} {trainer.seconds:8.2f}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=DEFAULT_TOKENS)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--settings-only", action="store_true", help="only the corpus settings' table")
     args = parser.parse_args()
+    if args.settings_only:
+        compare_settings(args.tokens)
+        return
     corpus = build_corpus(args.tokens, seed=0)
     data = encode(corpus)
     sentences = [list(s) for s in corpus.sentences]
@@ -85,6 +114,7 @@ def main() -> None:
     print(f"speed ratio seqviz / gensim, fastest run of each: {s_gensim / s_ours:.2f}x; run by run: "
           f"{', '.join(f'{r:.2f}x' for r in paired)} (median {paired[len(paired) // 2]:.2f}x); target >= 0.8x "
           "at equal quality")
+    compare_settings(args.tokens)
 
 
 if __name__ == "__main__":

@@ -129,17 +129,19 @@ else:
     if figures is not None:
         st.subheader("The three methods on both corpus settings")
         st.dataframe(ue.settings_frame(figures), hide_index=True, width="stretch")
-        st.caption("Analogies (inputs excluded) and 5-NN group purity of each method on the plain built-in corpus (one "
-                   "grouped word a sentence, with its context words) and its paired setting (two grouped words of one "
-                   "family a sentence, nothing else), same size and seed; train s is the seconds training took on one "
-                   "CPU thread. Plain: the shipped vectors. Paired: the shipped GloVe (in the Vectors list above), and "
-                   "CBOW and skip-gram measured with their shipped recipes when it was built.")
-        explain("Word2Vec reads the plain corpus well and GloVe the paired one. In the plain corpus grouped words never "
-                "meet, so the relations live in which contexts words share and in the pairs that never co-occur, which "
-                "negative sampling uses and GloVe's sum over X_ij > 0 leaves out. In the paired corpus they live in how "
-                "often grouped words meet, which is what GloVe fits. The GloVe page shows the counts of both.")
-        st.page_link("pages/embeddings_glove.py", label="Compare the counts on the GloVe page", icon=":material/grid_on:",
-                     query_params={"glove_setting": "Paired"})
+        st.caption("Analogies (inputs excluded) and 5-NN group purity of each method on the plain built-in corpus "
+                   "(one grouped word a sentence, with its context words) and its paired setting (two grouped words "
+                   "of one family a sentence, nothing else), same size and seed; train s: seconds of training on "
+                   "one CPU thread when each file was built. Plain: the shipped vectors. Paired: the shipped GloVe "
+                   "(in the Vectors list above), and CBOW and skip-gram measured with their shipped recipes when it "
+                   "was built.")
+        explain("Word2Vec reads the plain corpus well and GloVe the paired one. In the plain corpus grouped words "
+                "never meet, so the relations live in which contexts words share and in the pairs that never "
+                "co-occur, which negative sampling uses and GloVe's sum over X_ij > 0 leaves out. In the paired "
+                "corpus they live in how often grouped words meet, which is what GloVe fits. The GloVe page shows "
+                "the counts of both.")
+        st.page_link("pages/embeddings_glove.py", label="Compare the counts on the GloVe page",
+                     icon=":material/grid_on:", query_params={"glove_setting": "Paired"})
 
 # -- predict, then reveal -------------------------------------------------------------------------------------
 st.header("Predict, then reveal")

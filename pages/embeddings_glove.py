@@ -9,6 +9,7 @@ seqviz.ui.embeddings (builtin_corpus, shipped, setting_metrics, corpus_picker, t
 the store), show_run, training_map, epoch_map (a fragment: the epoch slider reruns only the map)).
 """
 
+import numpy as np
 import streamlit as st
 
 from seqviz import ui
@@ -194,16 +195,25 @@ if figures is not None:
             caption=f"Analogy accuracy per relation on the {lab.SETTING_LABELS[paired]}, the three methods.")
     w2v = figures[True]
     other = figures[True]["glove"]
-    plain_same = figures.get("glove on plain")
+    plain_same, plain_recipe = figures.get("glove-plain"), figures.get("glove-recipe")
     explain(
         "Why it works: in the paired corpus king and woman meet too, only less often than king and queen or king and "
-        "man, so every pair of a family has X_ij > 0 and a term in J. In expectation "
+        "man, so nearly every pair of a family has X_ij > 0 and a term in J. In expectation "
         "log X(king, v) − log X(queen, v) = log X(man, v) − log X(woman, v) for every other word v, and fitting "
         "w_i · w̃_j + b_i + b̃_j to log X_ij turns equal differences of logs into the parallel offsets an analogy "
-        f"reads: {other['analogy_accuracy']:.0%} of the analogies, {other['group_purity']:.0%} purity."
-        + (f" The same GloVe settings on the plain corpus give {plain_same['analogy_accuracy']:.0%}: the counts, not "
-           "the settings, make the difference." if plain_same else "")
-        + (f" CBOW and skip-gram answer {w2v['cbow']['analogy_accuracy']:.0%} and "
-           f"{w2v['skipgram']['analogy_accuracy']:.0%} of them here, with the recipes that give them over 95% on the "
-           "plain corpus: no method wins on every corpus; each reads the relations in the form its objective uses."
-           if "cbow" in w2v and "skipgram" in w2v else ""))
+        f"reads: {other['analogy_accuracy']:.0%} of the analogies, {other['group_purity']:.0%} purity.")
+    if plain_same and plain_recipe:
+        median = float(np.median(ue.builtin_cooccurrence(PAIRED.window, paired=True).values))
+        st.markdown(
+            f"The paired model is trained with x_max {PAIRED.x_max:g} and {PAIRED.epochs} epochs: its median non-zero "
+            f"count is {median:.1f}, where x_max {RECIPE.x_max:g} would give f(x) = "
+            f"{float(gl.weighting(median, RECIPE.x_max, RECIPE.alpha)):.2f}. Both the counts and the settings matter: the same "
+            f"settings on the plain corpus answer **{plain_same['analogy_accuracy']:.0%}**, and the plain corpus's "
+            f"settings (x_max {RECIPE.x_max:g}, {RECIPE.epochs} epochs) on the paired corpus "
+            f"**{plain_recipe['analogy_accuracy']:.0%}**.")
+    if "cbow" in w2v and "skipgram" in w2v:
+        st.markdown(
+            f"CBOW and skip-gram answer **{w2v['cbow']['analogy_accuracy']:.0%}** and "
+            f"**{w2v['skipgram']['analogy_accuracy']:.0%}** of the analogies on the paired corpus, with the recipes "
+            "that give them over 95% on the plain one: no method wins on every corpus; each reads the relations in "
+            "the form its objective uses.")

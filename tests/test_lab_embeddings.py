@@ -58,7 +58,8 @@ def test_glove_on_the_paired_corpus_meets_the_issues_targets_as_shipped():
 
 def test_the_paired_build_records_word2vec_and_plain_glove_measured_alongside():
     compare = E.load("words-glove-paired").meta["compare"]
-    assert set(compare) == {"cbow", "skipgram", "glove-plain"}
+    assert set(compare) == {"cbow", "skipgram", "glove-plain", "glove-recipe"}
+    assert compare["glove-plain"]["recipe"] == "glove-paired" and compare["glove-recipe"]["recipe"] == "glove"
     for name, c in compare.items():
         assert c["corpus"] == ("plain corpus" if name == "glove-plain" else "paired corpus")
         assert 0 <= c["analogy_accuracy"] <= 1 and 0 <= c["group_purity"] <= 1 and c["train_seconds"] > 0

@@ -19,8 +19,9 @@ each as two files in assets/, their checksums in SHA256SUMS:
                                seed, metrics (analogy accuracy with inputs excluded, 5-NN group purity, both
                                per relation / group), train_seconds, torch_version
                                words-glove-paired also: "compare", the same metrics of CBOW and skip-gram
-                               (their shipped recipes) trained on the paired corpus in the same build, and of
-                               GloVe with the paired recipe on the plain corpus (those vectors are not shipped)
+                               (their shipped recipes) trained on the paired corpus in the same build, of its
+                               GloVe recipe on the plain corpus and of the plain corpus's GloVe recipe on the
+                               paired one (compare_settings; those vectors are not shipped)
 
 The metrics are computed on the float16 vectors as shipped, so tests/test_lab_embeddings.py recomputes
 them exactly. `load("words-METHOD")` (the lab's one loader, LAB.load) verifies the checksums, validates
@@ -121,19 +122,22 @@ def train(key: str, log=print, recipe: WordsRecipe | None = None):
 
 
 def compare_settings(key: str, log=print) -> dict:
-    """What a shipped paired recipe is compared with, trained in the same process: CBOW and skip-gram (their
-    shipped recipes) on the same paired corpus, and the same GloVe recipe on the plain corpus. Returns
-    name -> {"method", "corpus" (the setting), "train_seconds", and evaluate()'s metrics}."""
+    """What the shipped paired recipe `key` is compared with, trained in the same process: "cbow" and
+    "skipgram" (their shipped recipes) on the same paired corpus, "glove-plain": this recipe on the plain
+    corpus, and "glove-recipe": the plain corpus's GloVe recipe on the paired corpus (so the corpus and the
+    settings are told apart). Returns name -> {"method", "recipe", "corpus" (the setting), "train_seconds",
+    and evaluate()'s metrics}."""
     recipe = RECIPES[key]
-    runs = {m: dataclasses.replace(RECIPES[m], paired=recipe.paired) for m in ("cbow", "skipgram")}
-    runs[f"{recipe.method}-{'plain' if recipe.paired else 'paired'}"] = dataclasses.replace(recipe, paired=not recipe.paired)
+    runs = {m: (m, dataclasses.replace(RECIPES[m], paired=recipe.paired)) for m in ("cbow", "skipgram")}
+    runs["glove-plain"] = (key, dataclasses.replace(recipe, paired=not recipe.paired))
+    runs["glove-recipe"] = ("glove", dataclasses.replace(RECIPES["glove"], paired=recipe.paired))
     out = {}
-    for name, r in runs.items():
+    for name, (recipe_key, r) in runs.items():
         tr = train(f"{key} (compare: {name})", lambda _: None, r)
         wv = tr.vectors()
         wv = WordVectors(wv.words, wv.vectors.astype(np.float16).astype(np.float32), dict(tr.data.groups), name)
-        out[name] = {"method": r.method, "corpus": SETTING_LABELS[r.paired], "train_seconds": round(tr.seconds, 2),
-                     **evaluate(wv, tr.data.analogies)}
+        out[name] = {"method": r.method, "recipe": recipe_key, "corpus": SETTING_LABELS[r.paired],
+                     "train_seconds": round(tr.seconds, 2), **evaluate(wv, tr.data.analogies)}
         log(f"{key}: compared with {LABELS[r.method]} on the {SETTING_LABELS[r.paired]}: analogies "
             f"{out[name]['analogy_accuracy']:.1%}, purity {out[name]['group_purity']:.1%}")
     return out

@@ -279,7 +279,8 @@ def shipped(method: str) -> lab.ShippedWords | None:
 def setting_metrics() -> dict | None:
     """The figures of both corpus settings from the shipped files' metadata: paired (False / True) -> method ->
     evaluate()'s metrics plus "train_seconds" and "shipped" (vectors in assets/, or only measured when
-    words-glove-paired was built); and "glove on plain": the paired GloVe recipe measured on the plain corpus. None when a shipped file is unusable (the page's own loaders say why)."""
+    words-glove-paired was built); and "glove-plain" / "glove-recipe": the paired GloVe recipe measured on the
+    plain corpus, and the plain corpus's GloVe recipe on the paired one. None when a shipped file is unusable (the page's own loaders say why)."""
     from seqviz import ui
 
     try:
@@ -292,8 +293,9 @@ def setting_metrics() -> dict | None:
                    for m, s in plain.items()},
            True: {m: {**compare[m], "shipped": False} for m in ("cbow", "skipgram") if m in compare}}
     out[True]["glove"] = {**paired.meta["metrics"], "train_seconds": paired.meta["train_seconds"], "shipped": True}
-    if "glove-plain" in compare:  # the paired recipe's settings on the plain corpus
-        out["glove on plain"] = compare["glove-plain"]
+    for name in ("glove-plain", "glove-recipe"):  # the paired recipe on the plain corpus, the plain recipe on paired
+        if name in compare:
+            out[name] = compare[name]
     return out
 
 
