@@ -93,7 +93,7 @@ def export_format() -> str:
 def sidebar():
     """The Classroom box in the sidebar; returns the placeholder for the link, filled by share_link
     after the page has run. Called by seqviz.ui.navigation before the page runs."""
-    from seqviz.ui import room
+    from seqviz.ui import pack, room
 
     _read_switches_from_url()
     room.read_url()
@@ -111,6 +111,7 @@ def sidebar():
                              required=True, help="What the camera button in each figure's toolbar saves "
                              f"(PNG at {2 * EXPORT_WIDTH} px wide, or SVG for slides that scale).")
         link = st.empty()
+        pack.editor()
         room.box()
     st.session_state[LINK_SLOT] = link  # fragments refresh it (see fragment below); rebuilt every full run
     if presenter_on():
@@ -147,6 +148,19 @@ def bound_query() -> dict[str, str | list[str]]:
         except Exception:  # noqa: BLE001 - a widget this cannot read is left out of the link, never an error
             continue
     return out
+
+
+def bound_keys() -> list[str]:
+    """The keys of this page's widgets bound to the URL (default values included), in the page's order."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return []
+    state = ctx.session_state._state
+    return [key for key, binding in list(state.query_params._bindings_by_param.items())
+            if binding.script_hash in (ctx.page_script_hash, ctx.pages_manager.main_script_hash)
+            and state._get_widget_metadata(binding.widget_id) is not None]
 
 
 def view_link(url_path: str = "") -> str:
@@ -207,17 +221,26 @@ class ClassroomPage:
     def run(self) -> None:
         from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-        from seqviz.ui import room
+        from seqviz.ui import pack, room
 
-        st.session_state[PAGE_SLOT] = self._page.url_path
+        url_path = self._page.url_path
+        st.session_state[PAGE_SLOT] = url_path
         if room.membership() is not None and not room.hosting():
             room.student_panel()  # the room's question, at the top of whichever lesson the student is on
+        pack.bar(url_path)  # a lesson pack being read: its note, Back / Next, its hidden controls
         try:
             self._page.run()
-        except StopException:  # st.stop() on the page (say, after a bad input): the link is still shown
-            share_link(self._link, self._page.url_path)
+        except StopException:  # st.stop() on the page (say, after a bad input): the box is still filled
+            self._after(url_path)
             raise
-        share_link(self._link, self._page.url_path)
+        self._after(url_path)
+
+    def _after(self, url_path: str) -> None:
+        """What needs the page's widgets: the link to this view, and the lesson-pack editor."""
+        from seqviz.ui import pack
+
+        share_link(self._link, url_path)
+        pack.hide_choice()
 
 
 # -- predict, then reveal ---------------------------------------------------------------------------
