@@ -33,7 +33,7 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import urllib.request, sys; r = urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"
 
-# python -m seqviz.ui serves app.py like `streamlit run app.py`, minus a first-session glitch (a link
-# to a lesson opened first after a restart would show "Page not found"; see seqviz.ui.serve).
-CMD ["python", "-m", "seqviz.ui", "--server.address", "0.0.0.0", "--server.port", "8501", \
+# What every host runs; app.py is an st.App whose start-up hook gives the first visitor the real
+# navigation and starts the heavy imports in the background (seqviz/ui/startup.py).
+CMD ["python", "-m", "streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501", \
      "--server.headless", "true", "--server.fileWatcherType", "none"]

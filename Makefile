@@ -23,7 +23,7 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements-hf.txt $(VENV)/.instal
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m seqviz.ui --server.address $(HOST) --server.port $(PORT) --server.fileWatcherType none
+	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.fileWatcherType none
 
 # The browser tests drive Debian's chromium (never `playwright install`: no downloads from elsewhere).
 chromium:

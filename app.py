@@ -15,16 +15,37 @@ tests/test_pages.py checks this list against the registry):
   Bring your own model (checkpoints): checkpoint_explorer.py
 """
 
+import contextlib
+import threading
+
 import streamlit as st
 
-from seqviz import ui
-from seqviz.ui import startup
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    """Runs once when the server starts, before it accepts the first visitor (seqviz/ui/startup.py says
+    why): the navigation is declared st.navigation-based, and the heavy imports (torch, plotly, the
+    labs) start in the background, so the server answers at once and the first lesson finds them done."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False  # the first session's navigation is the real one
+    threading.Thread(target=_warm_up, name="seqviz-warm-up", daemon=True).start()
+    yield
+
+
+def _warm_up() -> None:
+    from seqviz.ui import startup
+
+    startup.warm_up()
+
 
 # Served as an st.App so its start-up hook runs before the first visitor's session, under `streamlit run
-# app.py` too: without it the first session after a start gets the legacy pages/-folder navigation.
-app = st.App(__file__, lifespan=startup.lifespan)
+# app.py` too. Importing this file imports nothing heavy: streamlit imports it once at start.
+app = st.App(__file__, lifespan=lifespan)
 
 if __name__ == "__main__":  # streamlit runs this file as __main__
+    from seqviz import ui
+
     st.set_page_config(page_title="seqviz", page_icon=ui.ICON, layout="wide")
     ui.configure_runtime()
     page = ui.navigation()

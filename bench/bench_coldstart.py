@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_coldstart.py [--repeats 3]
 
-Each repetition launches a fresh server (seqviz the way `make run` starts it, python -m seqviz.ui; the
+Each repetition launches a fresh server (seqviz the way `make run` starts it, streamlit run app.py; the
 reference with `streamlit run`), opens one page in a fresh chromium context and stops the clock when
 the first script run has finished and the page shows it (tests/browser_server.py's AppRuns). Servers
 alternate (seqviz, reference, seqviz, ...) so a busy machine slows both alike; medians are reported.

@@ -3,7 +3,7 @@ where the lesson's time goes (issue target: at most 2x the one-slider app).
 
     .venv/bin/python bench/bench_latency.py [--page rnn] [--slider "Step t"] [--presses 10]
 
-Two servers on 127.0.0.1 in the same run: seqviz (python -m seqviz.ui) and a one-slider streamlit
+Two servers on 127.0.0.1 in the same run: seqviz (streamlit run app.py) and a one-slider streamlit
 script written to a temporary folder (`streamlit run`, same flags). Debian's chromium.
 
 1. Browser, per key press (ArrowRight, or ArrowLeft at the slider's end), in page time: from the

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_load.py [--students 30] [--trainers 10] [--seconds 120] [--port 0]
 
-One real server on 127.0.0.1 (python -m seqviz.ui, torch on one thread). Each student is a
+One real server on 127.0.0.1 (streamlit run app.py, torch on one thread). Each student is a
 bench/_protocol.StudentClient: one websocket, one streamlit session, the messages a browser sends
 (the first request names the page by its URL path, widget changes send every widget's state, a
 button press a trigger), no browser. So 30 students cost the test machine little and the server as

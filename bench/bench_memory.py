@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_memory.py [--idle 10] [--wave 4]
 
-One real server on 127.0.0.1 (python -m seqviz.ui, torch on one thread), Debian's chromium. Prints:
+One real server on 127.0.0.1 (streamlit run app.py, torch on one thread), Debian's chromium. Prints:
   a. server RSS (process + children) after one session has visited every lesson in app.py's navigation
      (clicking the sidebar, so it is one session), and the peak while doing it;     target < 700 MB
   b. RSS added by each further idle session (2 tabs open /rnn, then N more; the   target < 15 MB each

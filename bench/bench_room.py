@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_room.py [--students 30] [--ticks 10] [--port 0]
 
-One real server on 127.0.0.1 (python -m seqviz.ui); the teacher and every student are
+One real server on 127.0.0.1 (streamlit run app.py); the teacher and every student are
 bench/_protocol.StudentClient sessions (streamlit's own websocket messages, no browser):
 1. the teacher opens the bidirectional lesson, presses "Open a room" and "Ask room CODE" on its first
    question;

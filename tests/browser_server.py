@@ -86,9 +86,7 @@ def streamlit_server(port: int | None = None, script: str | os.PathLike = "app.p
     """
     port = port or free_port()
     url = ServerURL(f"http://{HOST}:{port}")
-    # seqviz's own app starts the way `make run` starts it (seqviz.ui.serve); others via streamlit run
-    ours = str(script) == "app.py" and Path(cwd or REPO_ROOT).resolve() == Path(REPO_ROOT).resolve()
-    start = ["-m", "seqviz.ui"] if ours else ["-m", "streamlit", "run", str(script)]
+    start = ["-m", "streamlit", "run", str(script)]  # as `make run` and every host start app.py
     cmd = [sys.executable, *start,
            "--server.address", HOST, "--server.port", str(port), "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]

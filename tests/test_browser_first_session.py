@@ -3,9 +3,8 @@
 app.py sits beside the pages/ folder (its name is required), and streamlit 1.67 treats the first
 session of a fresh process as a legacy pages/-folder app until `st.navigation` has run once: that
 session's sidebar lists the files of pages/ under their file names and a link to a lesson says "Page
-not found". Every later session is right. `python -m seqviz.ui` had its own workaround; this test
-starts the server the other way, `streamlit run app.py` from the repository root, exactly as a
-teacher or a hosting service would, opens a lesson's link first, and asserts the real navigation.
+not found". Every later session is right. This test starts the server with `streamlit run app.py` from
+the repository root (as `make run`, the container and a hosting service do), opens a lesson's link first, and asserts the real navigation.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def test_dockerfile_slim_python_cpu_torch_non_root_healthcheck():
     health = [args for kind, args in steps if kind == "HEALTHCHECK"]
     assert len(health) == 1 and "/_stcore/health" in health[0]
     cmd = [args for kind, args in steps if kind == "CMD"][-1]
-    assert '"-m", "seqviz.ui"' in cmd and '"--server.fileWatcherType", "none"' in cmd
+    assert '"-m", "streamlit", "run", "app.py"' in cmd and '"--server.fileWatcherType", "none"' in cmd
     assert '"0.0.0.0"' in cmd  # reachable from outside the container
     assert "STREAMLIT_SERVER_SCRIPT_HEALTH_CHECK_ENABLED=true" in DOCKERFILE  # the readiness endpoint exists
 

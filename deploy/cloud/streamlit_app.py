@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # seqviz and app.py import from the repository root
 
-from seqviz.ui import startup  # noqa: E402
+from app import lifespan  # noqa: E402  (app.py's start-up hook: light, the heavy imports in the background)
 
 # An st.App, like app.py: its start-up hook runs before the first visitor's session (seqviz/ui/startup.py)
-app = st.App(__file__, lifespan=startup.lifespan)
+app = st.App(__file__, lifespan=lifespan)
 
 if __name__ == "__main__":  # each session's run (streamlit imports this file once at start, not as __main__)
     PagesManager.uses_pages_directory = False  # navigation-based (st.navigation), not a pages/ folder app

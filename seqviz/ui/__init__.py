@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import sys
-from pathlib import Path
 
 import streamlit as st
 import torch
@@ -181,20 +179,3 @@ def clamp_state(key: str, hi: int, lo: int = 1) -> None:
     value = st.session_state.get(key)
     if isinstance(value, (int, float)) and not lo <= value <= hi:
         st.session_state[key] = min(max(int(value), lo), hi)
-
-
-# -- the server ----------------------------------------------------------------------------------
-def serve(options: list[str]) -> None:
-    """Serve app.py exactly as `streamlit run app.py [options]` would, minus one start-up glitch.
-
-    app.py sits beside the pages/ folder, and streamlit treats the first session of a fresh process
-    as a legacy pages/-folder app until st.navigation has run once: a link to /rnn opened first after
-    a restart shows "Page not found". Declaring the app navigation-based before the first session
-    avoids it (tests/test_browser.py opens a lesson first on a fresh server to prove it).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.web import cli
-
-    PagesManager.uses_pages_directory = False
-    sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parents[2] / "app.py"), *options]
-    cli.main()

@@ -10,34 +10,24 @@ keeps the first one for that session. Every later session is right. No code of t
 that first session under a plain `streamlit run app.py`, except through `st.App`: when app.py assigns
 an `st.App`, `streamlit run app.py` serves it (ASGI mode) and runs its lifespan at server start.
 
-The fix, two lines in app.py (the coordinator's file):
-
-    from seqviz.ui import startup                      # after `from seqviz import ui`
-    app = st.App(__file__, lifespan=startup.lifespan)  # module level, before `if __name__ == "__main__":`
-
-`streamlit run app.py` (and `python -m seqviz.ui`, which calls the same CLI) finds `app` (streamlit
-reads app.py's syntax tree for an `st.App` assignment), imports app.py as a module at start, runs
-`lifespan` below before accepting any connection, and runs app.py as the page script per session as
-before (the `if __name__ == "__main__"` block; the `st.App(...)` line is cheap there: it builds no server).
-AppTest.from_file("app.py") runs as before. tests/test_browser_first_session.py checks the fix.
+The fix is app.py's `lifespan`, given to `st.App`: `streamlit run app.py` (`make run`, the container and
+every host) finds `app` (streamlit reads app.py's syntax tree for an `st.App` assignment), imports
+app.py as a module at start, runs `lifespan` before accepting any connection, and runs app.py as the page
+script per session as before (the `if __name__ == "__main__":` block). The hook lives in app.py, not here,
+because importing this module imports the seqviz.ui package (torch: a second of start-up): app.py must
+stay light to import, so the server is healthy in half a second. The hook then starts `warm_up` in a
+thread: the heavy imports run while the first visitor's browser loads the frontend, instead of after it
+(bench/bench_coldstart.py). tests/test_browser_first_session.py checks the first visitor's navigation
+for both entry points (app.py and deploy/cloud/streamlit_app.py, which reuses app.py's hook).
 """
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, AsyncIterator
 
+def warm_up() -> None:
+    """What every lesson imports, loaded once in the background at server start (see the module docstring)."""
+    import importlib
 
-def declare_navigation_app() -> None:
-    """Tell streamlit this app navigates with st.navigation (never the legacy pages/ folder), before any
-    session exists: what `st.navigation` itself does on its first run."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """st.App's start-up hook (runs once, before the server accepts the first connection)."""
-    declare_navigation_app()
-    yield None
+    for name in ("plotly.graph_objects", "pandas", "altair", "seqviz.plotting", "seqviz.plotting.recurrent",
+                 "seqviz.ui.recurrent", "seqviz.ui.classroom", "seqviz.ui.room", "seqviz.ui.pack"):
+        importlib.import_module(name)
