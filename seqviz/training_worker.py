@@ -46,6 +46,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
+from multiprocessing import context as _mp_context
 
 import torch
 
@@ -124,15 +125,49 @@ def train_job(payload: bytes) -> bytes:
 
 
 def probe() -> dict:
-    """In a worker: its pid and memory (RSS; USS: the pages no other process shares), for benchmarks."""
+    """In a worker: its pid, process name and memory (RSS; USS: the pages no other process shares)."""
+    import multiprocessing
+
     import psutil
 
     mem = psutil.Process().memory_full_info()
     return {"pid": os.getpid(), "rss_mb": mem.rss / 2**20, "uss_mb": mem.uss / 2**20, "pss_mb": mem.pss / 2**20,
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "name": multiprocessing.current_process().name}
 
 
 # -- the server's side --------------------------------------------------------------------------------------
+WORKER_NAME = "seqviz-trainer"  # the name of every worker process (ps, psutil, and the filter below)
+
+
+def _worker_context(ctx):
+    """`ctx` whose processes never re-run the parent's __main__.
+
+    multiprocessing starts a child by re-importing the parent's __main__ by path when it has no module name.
+    Under streamlit, __main__ is whatever script the last rerun executed (streamlit installs each run's module
+    as sys.modules["__main__"]): app.py, or an AppTest's generated script that only works inside AppTest, so a
+    worker would run a page script at start, or die with it (a NameError in a test's script broke the pool).
+    The workers need nothing from __main__: their jobs are functions of this module. So the preparation data
+    sent to a process named WORKER_NAME leaves the main module out; other processes are untouched."""
+    from multiprocessing import spawn
+
+    if not getattr(spawn.get_preparation_data, "_seqviz", False):
+        original = spawn.get_preparation_data
+
+        def get_preparation_data(name):
+            data = original(name)
+            if name == WORKER_NAME:
+                data.pop("init_main_from_path", None)
+                data.pop("init_main_from_name", None)
+            return data
+
+        get_preparation_data._seqviz = True
+        spawn.get_preparation_data = get_preparation_data
+
+    process = {"forkserver": ForkServerWorker, "spawn": SpawnWorker}[ctx.get_start_method()]
+    base = {"forkserver": _mp_context.ForkServerContext, "spawn": _mp_context.SpawnContext}[ctx.get_start_method()]
+    return type(f"Seqviz{base.__name__}", (base,), {"Process": process})()
+
+
 class WorkerPool:
     """`workers` persistent processes (concurrent.futures.ProcessPoolExecutor, forkserver), started on first
     use. `broken` turns True when a worker died; the owner (seqviz.trainqueue) then makes a new pool."""
@@ -149,13 +184,12 @@ class WorkerPool:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            ctx = mp.get_context(self.method)
+            ctx = _worker_context(mp.get_context(self.method))
             if self.method == "forkserver":
                 # torch imported once in the fork server and shared (copy-on-write) by every worker it forks;
-                # "__main__" as multiprocessing does by default (a script run by path is imported once there);
                 # torch._dynamo too: the first torch.optim optimiser imports it (~800 modules, ~70 MiB), which
-                # every worker would otherwise import for itself
-                ctx.set_forkserver_preload(["__main__", "seqviz.training_worker", "torch._dynamo"])
+                # every worker would otherwise import for itself. Not "__main__" (see _worker_context).
+                ctx.set_forkserver_preload(["seqviz.training_worker", "torch._dynamo"])
             self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=init_worker)
             import atexit
 
@@ -178,6 +212,18 @@ def _result(future, heartbeat: Callable[[], None] | None):
         except TimeoutError:
             if heartbeat is not None:
                 heartbeat()  # still training: keep the ticket alive in the line
+
+
+class ForkServerWorker(_mp_context.ForkServerProcess):  # at module level: a process object is pickled to start
+    def __init__(self, *args, **kwargs):
+        kwargs["name"] = WORKER_NAME
+        super().__init__(*args, **kwargs)
+
+
+class SpawnWorker(_mp_context.SpawnProcess):
+    def __init__(self, *args, **kwargs):
+        kwargs["name"] = WORKER_NAME
+        super().__init__(*args, **kwargs)
 
 
 def _round_trip(run: TrainingRun, batches: list, pool: WorkerPool, heartbeat) -> list[TrainEvent] | None:

@@ -130,6 +130,32 @@ def test_the_worker_runs_one_torch_thread(pool):
     assert info["pid"] != os.getpid() and info["threads"] == 1
 
 
+def test_a_worker_never_runs_the_script_streamlit_made_main(tmp_path, monkeypatch):
+    """Streamlit (and AppTest) installs each run's script as sys.modules["__main__"]; a worker started then
+    must not re-run that script (an AppTest's generated script raised NameError there and broke the pool)."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\nraise NameError('a page script, run in a worker')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    fresh = tw.WorkerPool(1)
+    try:
+        info = fresh.submit(tw.probe).result(timeout=120)
+        here, there = twin_runs("lstm")
+        list(tw.train_in_worker(there, 10, fresh, sub_chunk=5))
+        list(here.train(10))
+        assert_same_run(here, there)
+        assert fresh.round_trips == 2 and not fresh.broken
+    finally:
+        fresh.shutdown(wait=True)
+    assert info["pid"] != os.getpid() and not marker.exists(), "the worker ran the page script"
+    assert info["name"] == tw.WORKER_NAME
+
+
 class ScheduledRun(TrainingRun):
     """A subclass with its own train(): a learning-rate schedule the worker would not know about."""
 
