@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from seqviz import zoo  # noqa: E402
 
@@ -37,6 +38,7 @@ from seqviz.training import TrainingRun, evaluate  # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_flush_denormal(True)
+threadpool_limits(limits=1, user_api="blas")  # as the app (ui.configure_runtime): a trace's numpy matmuls on one thread
 
 
 def best_of(fn, number: int, repeat: int = 7) -> float:

@@ -324,3 +324,60 @@ def test_gradients_through_time_match_autograd_on_pytorch():
 def test_trace_refuses_ids_outside_the_vocabulary():
     with pytest.raises(IndexError):
         make("gru").trace([1, 9, 3], list("abc"), list("abcd"))  # V = 9: ids 0..8
+
+
+def _assert_matches_reference(model, cell, bidirectional):
+    ref = REFERENCE[cell](9, 7, batch_first=True, bidirectional=bidirectional)
+    ref.load_state_dict(model.layers[0].state_dict())
+    with torch.no_grad():
+        h_ref = ref(F.one_hot(torch.tensor([IDS]), 9).float())[0][0].numpy()
+    tr = model.trace(IDS, [str(i) for i in IDS], list("abcd"))
+    assert np.abs(tr.output - h_ref).max() <= TOL
+    with torch.no_grad():  # the read-out, from the live head
+        assert np.abs(tr.logits - model(torch.tensor([IDS]))[0][0].numpy()).max() <= TOL
+    for d in range(model.cfg.directions):  # every gate and term, against the step-by-step cell (live weights)
+        slow = model.trace(IDS, [str(i) for i in IDS], list("abcd"), _SlowPath(layer=0, direction=d))
+        f, s = tr.layers[0][d], slow.layers[0][d]
+        for a, b in ((f.gate_values, s.gate_values), (f.input_terms, s.input_terms), (f.hidden_terms, s.hidden_terms),
+                     (f.input_bias, s.input_bias), (f.hidden_bias, s.hidden_bias)):
+            assert np.abs(a - b).max() <= TOL
+
+
+@pytest.mark.parametrize("cell,bidirectional", [("lstm", False), ("lstm", True), ("gru", False), ("rnn", True)])
+def test_trace_follows_weights_changed_in_place_replaced_or_copied(cell, bidirectional):
+    """A trace reads the weights through cached numpy views: they must follow an optimiser's in-place step,
+    a load that replaces the parameters (assign=True), and a deep copy being trained on its own."""
+    import copy
+
+    model = make(cell, bidirectional=bidirectional)
+    _assert_matches_reference(model, cell, bidirectional)
+    with torch.no_grad():  # in place, as an optimiser step: same memory
+        for p in model.parameters():
+            p.mul_(0.5)
+    _assert_matches_reference(model, cell, bidirectional)
+    other = make(cell, bidirectional=bidirectional, seed=3)  # new parameter objects and memory
+    model.load_state_dict(other.state_dict(), assign=True)
+    _assert_matches_reference(model, cell, bidirectional)
+    twin = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.add_(0.3)
+    _assert_matches_reference(twin, cell, bidirectional)
+    _assert_matches_reference(model, cell, bidirectional)  # the original keeps its own weights
+    assert np.abs(twin.trace(IDS, IDS, list("abcd")).output - model.trace(IDS, IDS, list("abcd")).output).max() > 1e-3
+
+
+@pytest.mark.parametrize("cell,bidirectional", [("lstm", True), ("gru", False), ("rnn", False)])
+def test_a_trace_shares_no_memory_with_the_model(cell, bidirectional):
+    """A cached trace must not change when the model trains on: none of its arrays is a view of a parameter."""
+    model = make(cell, layers=2, bidirectional=bidirectional)
+    tr = model.trace(IDS, IDS, list("abcd"))
+    params = [p.detach().numpy() for p in model.parameters()]
+    arrays = [tr.output, tr.logits, tr.probs] + [a for cells in tr.layers for c in cells for a in (
+        c.hidden, c.h0, c.cell, c.gate_values, c.input_terms, c.input_bias, c.hidden_terms, c.hidden_bias) if a is not None]
+    assert not any(np.shares_memory(a, p) for a in arrays for p in params)
+    before = [a.copy() for a in arrays]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    assert all(np.array_equal(a, b) for a, b in zip(arrays, before))

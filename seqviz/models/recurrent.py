@@ -27,6 +27,8 @@ path, `_explicit`). The oracle tests tie all of them to `nn.RNN`, `nn.LSTM` and 
 
 from __future__ import annotations
 
+import functools
+import weakref
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -220,38 +222,124 @@ def linear_scan(f: np.ndarray, u: np.ndarray, reverse: tuple[int, ...] = ()) -> 
     """c_t = f_t ⊙ c_{t-1} + u_t with c = 0 before the first step; f, u (dirs, T, H), time on axis 1.
 
     Direction d in `reverse` runs right to left (c_t = f_t ⊙ c_{t+1} + u_t), as the right-to-left
-    cell of a bidirectional layer does; the result is in time order either way. Unrolled, the loop is
-    c_t = P_t ⊙ Σ_{s<=t} u_s / P_s with P_t = f_1 ⊙ ... ⊙ f_t, so a cumulative product, a cumulative
-    sum and two elementwise operations replace T small steps. Where some product of f's comes near 0
-    (a gate shut tight, so u_s / P_s could overflow) it computes by doubling instead (Hillis and
-    Steele: after the round with stride k, c[t] holds the sum over the last 2k steps, each u_s scaled
-    by the f's after it), log2(T) rounds. float64 throughout: both match the loop to rounding
-    (tests/test_oracle.py checks each against one).
+    cell of a bidirectional layer does; the result is in time order either way, in u's dtype. Unrolled,
+    the loop is c_t = P_t ⊙ Σ_{s<=t} u_s / P_s with P_t = f_1 ⊙ ... ⊙ f_t, so a cumulative product, a
+    cumulative sum and two elementwise operations replace T small steps. Where some product of f's
+    comes near 0 (a gate shut tight, so u_s / P_s could overflow) it computes by doubling instead
+    (Hillis and Steele: after the round with stride k, c[t] holds the sum over the last 2k steps, each
+    u_s scaled by the f's after it), log2(T) rounds. In float64 throughout: both match the loop to
+    rounding (tests/test_oracle.py checks each against one).
     """
-    A, c = np.empty(f.shape), np.empty(u.shape)  # (dirs, T, H) float64: A[t] = f_t, c[t] = u_t
-    for d in range(f.shape[0]):  # in the cell's reading order
-        A[d], c[d] = (f[d, ::-1], u[d, ::-1]) if d in reverse else (f[d], u[d])
-    P = np.cumprod(A, axis=1)  # P_t = f_1 ⊙ ... ⊙ f_t
+    dtype = u.dtype
+    if reverse:  # each right-to-left cell's steps in its reading order (float64 copies)
+        A, c = np.empty(f.shape), np.empty(u.shape)
+        for d in range(f.shape[0]):
+            A[d], c[d] = (f[d, ::-1], u[d, ::-1]) if d in reverse else (f[d], u[d])
+        f, u = A, c
+    P = np.cumprod(f, axis=1, dtype=np.float64)  # P_t = f_1 ⊙ ... ⊙ f_t
     if P.shape[1] and P[:, -1].min() > _SCAN_FLOOR:
         # c_t = Σ_{s<=t} (f_{s+1} ... f_t) u_s = P_t ⊙ Σ_{s<=t} u_s / P_s: four whole-array operations.
         # Each term's error is relative to |u_s| P_t / P_s <= |u_s|, so no step's rounding is amplified.
-        c /= P
+        c = np.divide(u, P)
         np.cumsum(c, axis=1, out=c)
         c *= P
     else:  # a product of f's near 0 (a gate shut tight): doubling, which never divides
+        A, c = f.astype(np.float64), u.astype(np.float64)
         T, k = c.shape[1], 1
         while k < T:
             c[:, k:] += A[:, k:] * c[:, :-k]  # reach k steps further back: c_t += (f_t ... f_{t-k+1}) c_{t-k}
             if 2 * k < T:
                 A[:, k:] *= A[:, :-k]  # and the product of f's over the window (numpy copies overlaps first)
             k *= 2
-    out = np.empty(u.shape, dtype=u.dtype)
+    if not reverse:
+        return c.astype(dtype)
+    out = np.empty(c.shape, dtype=dtype)
     for d in range(c.shape[0]):  # back into time order
         out[d] = c[d, ::-1] if d in reverse else c[d]
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _zeros(H: int) -> np.ndarray:
+    """h_0 = 0 (H,), float32, read-only and shared by every trace."""
+    h0 = np.zeros(H, dtype=np.float32)
+    h0.flags.writeable = False
+    return h0
+
+
+@functools.lru_cache(maxsize=8)
+def _identity(V: int) -> np.ndarray:
+    """The (V, V) identity, read-only, shared: row v is the one-hot vector of symbol v."""
+    eye = np.eye(V, dtype=np.float32)
+    eye.flags.writeable = False
+    return eye
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """numpy views of every weight a trace reads: layers[l][d] = (W_ih, W_hh, b_ih, b_hh), head = (W_hy, b_y)."""
+
+    key: tuple[int, ...]  # each parameter's data_ptr, in the order read
+    layers: list[list[tuple[np.ndarray, ...]]]
+    head: tuple[np.ndarray, np.ndarray]
+
+
+_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> _Weights (never copied or saved with it)
+
+
+def _numpy_weights(model: "RecurrentNet") -> _Weights:
+    """The model's weights as numpy views (no copies), cached while every parameter keeps its memory.
+
+    A view always shows the current values (training and loading update parameters in place); a
+    parameter given new memory (replaced, .to(), .double()) has a new data_ptr, and the cache is rebuilt
+    (the old views keep the old memory alive, so an address never comes back while they are cached).
+    Reached through the module dicts: nn.Module's attribute lookup cost more than the rest of this.
+    """
+    layers = list(model._modules["layers"]._modules.values())
+    head = model._modules["head"]._parameters
+    params = [p for layer in layers for p in layer._flat_weights] + [head["weight"], head["bias"]]
+    key = tuple(p.data_ptr() for p in params)
+    cached = _WEIGHTS.get(model)
+    if cached is None or cached.key != key:
+        if any(len(layer._flat_weights) != 4 * model.cfg.directions for layer in layers):
+            raise ValueError("a trace needs W_ih, W_hh, b_ih and b_hh in every layer and direction")
+        views = [p.detach().numpy() for p in params]
+        per_layer = [[tuple(views[i:i + 4]) for i in range(k, k + 4 * model.cfg.directions, 4)]
+                     for k in range(0, 4 * model.cfg.directions * len(layers), 4 * model.cfg.directions)]
+        cached = _WEIGHTS[model] = _Weights(key, per_layer, (views[-2], views[-1]))
+    return cached
+
+
+@functools.lru_cache(maxsize=64)
+def _zero_state(cell: str, dirs: int, H: int):
+    """h_0 (and c_0 for an LSTM) = 0, (dirs, 1, H): the fused kernel's initial state, shared (it only reads it)."""
+    with torch.inference_mode(False):  # a normal tensor even when first asked for inside a trace
+        h0 = torch.zeros(dirs, 1, H)
+    return (h0, h0) if cell == "lstm" else h0
+
+
+def _one_hot(ids: np.ndarray, V: int) -> np.ndarray:
+    """(T,) symbol ids -> (T, V) float32 one-hot rows (a new array). Rows of a cached identity where
+    V is small (one gather); a zero array with T ones set where an identity would be large."""
+    if V <= 1024:
+        return _identity(V)[ids]
+    U = np.zeros((ids.size, V), dtype=np.float32)
+    U[np.arange(ids.size), ids] = 1.0
+    return U
+
+
 _SCAN_FLOOR = 1e-200  # below this a product of forget gates would make u_s / P_s overflow float64
+
+
+@functools.lru_cache(maxsize=64)
+def _lstm_scales(H: int) -> tuple[np.ndarray, np.ndarray]:
+    """(half, lift), each (4H,) over the blocks i f g o: σ(a) = tanh(a·½)·½ + ½ and tanh(a) = tanh(a·1)·1 + 0."""
+    half = np.full(4 * H, 0.5, dtype=np.float32)
+    half[2 * H:3 * H] = 1.0
+    lift = np.full(4 * H, 0.5, dtype=np.float32)
+    lift[2 * H:3 * H] = 0.0
+    half.flags.writeable = lift.flags.writeable = False
+    return half, lift
 
 
 # -- the model ------------------------------------------------------------------------------------
@@ -370,79 +458,77 @@ class RecurrentNet(nn.Module):
 
     def _trace(self, ids, tokens, class_names, intervention) -> RecurrentTrace:
         ids, V, H = list(ids), self.cfg.vocab_size, self.cfg.hidden_size
-        x_ids = np.array(ids, dtype=np.int64)
-        if x_ids.size and x_ids.min() < 0:
+        if ids and min(ids) < 0:
             raise ValueError("token ids must not be negative")
-        if x_ids.size and x_ids.max() >= V:
-            raise IndexError(f"token id {x_ids.max()} is outside the vocabulary of {V}")
-        U = np.zeros((len(ids), V), dtype=np.float32)  # (T, V): x_t one-hot
-        U[np.arange(len(ids)), x_ids] = 1.0
-        U = torch.from_numpy(U)
+        if ids and max(ids) >= V:
+            raise IndexError(f"token id {max(ids)} is outside the vocabulary of {V}")
+        x_ids = np.array(ids, dtype=np.intp)
+        U = _one_hot(x_ids, V)  # (T, V): x_t one-hot
+        weights = _numpy_weights(self)
         layers = []
         for l, layer in enumerate(self.layers):
             out = self._fused(layer, U)  # (T, H·dirs): every direction's h_t, from the fused layer
-            cells = self._recompute(U, out, l, x_ids if l == 0 else None)  # every gate and term, all t at once
+            cells = self._recompute(U, out, weights.layers[l], x_ids if l == 0 else None)  # all t at once
             if intervention and intervention.layer == l and intervention.direction in range(len(cells)):
                 d = intervention.direction  # slow path: step the explicit cell with the change applied
-                out[:, d * H:(d + 1) * H], cells[d] = self._explicit(U, l, d, intervention)
+                h_d, cells[d] = self._explicit(torch.from_numpy(U), l, d, intervention)
+                out[:, d * H:(d + 1) * H] = h_d.numpy()
             layers.append(cells)
             U = out  # (T, H·dirs): [h→; h←], the next layer's input
-        # The read-out of `read_out` for a batch of one (the oracle tests hold them equal); the matmul in
-        # torch, which keeps to the one thread the app sets (numpy's BLAS would start its own threads).
+        # The read-out of `read_out` for a batch of one (the oracle tests hold them equal)
         last = max(len(ids) - ids.count(PAD_ID), 1) - 1  # the last token that is not padding
+        W_hy, b_y = weights.head
         step_probs = None
         if self.cfg.output == "tag":
-            logits = self.head(U).numpy()  # (T, C)
+            logits = U @ W_hy.T + b_y  # (T, C)
             probs = softmax(logits)
         elif self.cfg.bidirectional:  # [h→ after the last token; h← after reading back to the first]
-            logits = self.head(torch.cat([U[last, :H], U[0, H:]])).numpy()  # (C,)
+            logits = np.concatenate([U[last, :H], U[0, H:]]) @ W_hy.T + b_y  # (C,)
             probs = softmax(logits)
         else:
-            steps = self.head(U).numpy()  # (T, C): the answer if the text ended at t
+            steps = U @ W_hy.T + b_y  # (T, C): the answer if the text ended at t
             step_probs = softmax(steps)
             logits, probs = steps[last], step_probs[last]  # (C,)
-        return RecurrentTrace(tokens=list(tokens), cell_type=self.cfg.cell, layers=layers, output=U.numpy(),
+        return RecurrentTrace(tokens=list(tokens), cell_type=self.cfg.cell, layers=layers, output=U,
                               logits=logits, probs=probs, step_probs=step_probs, class_names=list(class_names))
 
-    def _fused(self, layer: nn.Module, U: torch.Tensor) -> torch.Tensor:
+    def _fused(self, layer: nn.Module, U: np.ndarray) -> np.ndarray:
         """layer(U[None])[0][0] without the module's per-call checks: the fused kernel nn.RNN, nn.LSTM and
-        nn.GRU call, on one unbatched input U (T, D) -> (T, H·dirs). A quarter of a short trace's cost
-        was those checks (they guard shapes and devices this class already fixes); the oracle tests hold
-        the two equal."""
-        H, dirs = self.cfg.hidden_size, self.cfg.directions
-        h0 = torch.zeros(dirs, 1, H)
-        hx = (h0, h0) if self.cfg.cell == "lstm" else h0
-        return _KERNELS[self.cfg.cell](U[None], hx, layer._flat_weights, True, 1, 0.0, False,
-                                       self.cfg.bidirectional, True)[0][0]
+        nn.GRU call, on one unbatched input U (T, D) -> (T, H·dirs), numpy in and out (sharing memory
+        with the tensors). A quarter of a short trace's cost was those checks (they guard shapes and
+        devices this class already fixes); the oracle tests hold the two equal."""
+        hx = _zero_state(self.cfg.cell, self.cfg.directions, self.cfg.hidden_size)
+        out = _KERNELS[self.cfg.cell](torch.from_numpy(U[None]), hx, layer._flat_weights, True, 1, 0.0, False,
+                                      self.cfg.bidirectional, True)[0]
+        return out.numpy()[0]
 
-    def _recompute(self, U, out, layer, ids: np.ndarray | None = None) -> list[CellTrace]:
+    def _recompute(self, U, out, weights, ids: np.ndarray | None = None) -> list[CellTrace]:
         """Fast path for one layer: every gate of every step and direction at once, from known states.
 
-        U (T, D) holds the inputs x_t and out (T, H·dirs) the fused layer's h_t, in time order. Since
-        every h_{t-1} is known, each term of every gate is one matmul over all steps (time as the
-        batch axis); the elementwise rest runs on both directions together, in numpy (quicker than
-        torch on arrays this small). The same equations as `rnn_cell`, `lstm_cell` and `gru_cell`:
-        the oracle tests hold the two paths to 1e-5.
+        U (T, D) holds the inputs x_t and out (T, H·dirs) the fused layer's h_t, in time order;
+        weights[d] = (W_ih, W_hh, b_ih, b_hh) of direction d (numpy arrays, all of them). Since every
+        h_{t-1} is known, each term of every gate is one matmul over all steps (time as the batch axis);
+        the elementwise rest runs on both directions together. The same equations as `rnn_cell`,
+        `lstm_cell` and `gru_cell`: the oracle tests hold the two paths to 1e-5.
         """
-        cell, H, dirs, T = self.cfg.cell, self.cfg.hidden_size, self.cfg.directions, U.size(0)
+        cell, H, dirs, T = self.cfg.cell, self.cfg.hidden_size, self.cfg.directions, U.shape[0]
         kH = len(GATES[cell]) * H
         Wx = np.empty((dirs, T, kH), dtype=np.float32)  # W_i x_t per direction
         Wh = np.empty((dirs, T, kH), dtype=np.float32)  # W_h h_{t-1} per direction
-        into_x, into_h = torch.from_numpy(Wx), torch.from_numpy(Wh)  # the same memory, for torch.mm's out=
-        b_i, b_h = np.empty((dirs, 1, kH), dtype=np.float32), np.empty((dirs, 1, kH), dtype=np.float32)
-        for d in range(dirs):
-            W_ih, b_ih, W_hh, b_hh = self.weights(layer, d)
-            h = out[:, d * H:(d + 1) * H]  # (T, H)
+        b_i = np.empty((dirs, 1, kH), dtype=np.float32)  # b_i per direction (a copy: a trace never shares
+        b_h = np.empty((dirs, 1, kH), dtype=np.float32)  # a parameter's memory), b_h likewise
+        for d, (W_ih, W_hh, b_ih, b_hh) in enumerate(weights):
             if ids is not None:  # x_t one-hot: W_i x_t is column ids[t] of W_i, read rather than multiplied
-                np.take(W_ih.detach().numpy().T, ids, axis=0, out=Wx[d])
+                np.take(W_ih.T, ids, axis=0, out=Wx[d])
             else:
-                torch.mm(U, W_ih.T, out=into_x[d])  # W_i x_t
-            b_i[d, 0], b_h[d, 0] = b_ih.detach().numpy(), b_hh.detach().numpy()
+                np.matmul(U, W_ih.T, out=Wx[d])  # W_i x_t
+            b_i[d, 0], b_h[d, 0] = b_ih, b_hh
+            h = out[:, d * H:(d + 1) * H]  # (T, H)
             if d == 0:  # h_{t-1}, with h_0 = 0
-                torch.mm(h[:-1], W_hh.T, out=into_h[d, 1:])
+                np.matmul(h[:-1], W_hh.T, out=Wh[d, 1:])
                 Wh[d, 0] = 0
             else:  # the right-to-left cell comes from h_{t+1}, with h_{T+1} = 0
-                torch.mm(h[1:], W_hh.T, out=into_h[d, :-1])
+                np.matmul(h[1:], W_hh.T, out=Wh[d, :-1])
                 Wh[d, -1] = 0
         pre = Wx + Wh  # (dirs, T, kH): W_i x_t + b_i + W_h h_{t-1} + b_h, every gate block
         pre += b_i + b_h
@@ -450,10 +536,14 @@ class RecurrentNet(nn.Module):
         if cell == "rnn":
             gates = pre  # a_t; h_t = tanh(a_t)
         elif cell == "lstm":
-            g = np.tanh(pre[..., 2 * H:3 * H])  # g_t = tanh(...)
-            gates = sigmoid(pre, out=pre)  # i_t, f_t, o_t = σ(...), in place: pre is not needed again
-            gates[..., 2 * H:3 * H] = g
-            i, f = gates[..., :H], gates[..., H:2 * H]
+            # i_t, f_t, o_t = σ(pre) = (1 + tanh(pre / 2)) / 2 and g_t = tanh(pre): one tanh over every
+            # block, each block scaled before and after by `half` (1/2 for σ, 1 for tanh) and shifted by `lift`
+            half, lift = _lstm_scales(H)
+            gates = np.multiply(pre, half, out=pre)
+            np.tanh(gates, out=gates)
+            gates *= half
+            gates += lift
+            i, f, g = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:3 * H]
             c = linear_scan(f, i * g, reverse=(1,) if dirs == 2 else ())  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
         else:
             gates = sigmoid(pre, out=pre)  # r_t, z_t = σ(...)
@@ -464,8 +554,7 @@ class RecurrentNet(nn.Module):
             n += Wx[..., 2 * H:]
             n += b_i[..., 2 * H:]
             np.tanh(n, out=gates[..., 2 * H:])
-        h = out.numpy()
-        return [CellTrace(hidden=h[:, d * H:(d + 1) * H].copy(), h0=np.zeros(H, dtype=np.float32),
+        return [CellTrace(hidden=out[:, d * H:(d + 1) * H].copy(), h0=_zeros(H),
                           cell=None if c is None else c[d], gate_names=GATES[cell], gate_values=gates[d],
                           input_terms=Wx[d], input_bias=b_i[d, 0], hidden_terms=Wh[d], hidden_bias=b_h[d, 0],
                           reverse=bool(d)) for d in range(dirs)]

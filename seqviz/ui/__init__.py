@@ -42,9 +42,13 @@ def navigation():
 
 @st.cache_resource
 def configure_runtime() -> None:
-    """Once per server process: one torch thread (see shared/MEASURED.md) and no denormal slowdowns."""
+    """Once per server process: one torch thread (see shared/MEASURED.md), one BLAS thread for numpy (a
+    trace's matmuls; more threads spin-wait beside the other sessions' reruns) and no denormal slowdowns."""
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
+    threadpool_limits(limits=1, user_api="blas")  # not a `with`: the limit stays for the process
 
 
 # -- shipped files, cached and shared by every session (never trained, never mutated) -------------
