@@ -101,6 +101,11 @@ corpus, corpus_label = ue.corpus_picker("glove")
 embed_size = st.select_slider("Embedding width D (numbers a word)", [10, 25, 50, 100], RECIPE.embed_size,
                               key="glove_dim")
 st.caption(f"Trained with the weighting of section 2 (x_max {x_max:g}, α {alpha:g}) and window {RECIPE.window}.")
+PAIRED_RECIPE = lab.RECIPES["glove-paired"].config
+if corpus is not None and "paired" in corpus_label and float(x_max) != PAIRED_RECIPE.x_max:
+    st.info(f"On the paired corpus the shipped GloVe was trained with x_max {PAIRED_RECIPE.x_max:g} and "
+            f"{PAIRED_RECIPE.epochs} epochs (section 6). Set x_max to {PAIRED_RECIPE.x_max:g} in section 2 to train "
+            f"the same recipe; with x_max {x_max:g} most pairs' weights stay small and fewer analogies come out.")
 own = ue.train_vectors("glove", f"GloVe x_max {x_max:g}, α {alpha:g}", lab.own_config("glove", embed_size, x_max, alpha),
                        corpus, corpus_label, steps=(5, 10, 25, 50, 100, 150), default=RECIPE.epochs)
 if own is not None and own.steps:

@@ -121,3 +121,28 @@ def test_switching_the_setting_keeps_the_page_and_the_learners_choices():
     at.segmented_control(key="glove_setting").set_value("Plain").run()
     assert_clean(at)
     assert "On the plain corpus" in markdown(at)
+
+
+def test_training_on_the_paired_setting_reaches_the_shipped_models_analogies():
+    """The "train your own" block offers the paired corpus; with the paired recipe (x_max 10, 100 epochs) the
+    learner's own GloVe answers the analogies the shipped paired model does, within a few points."""
+    from seqviz import wordvectors as wvm
+    from seqviz.tasks import corpus as C
+
+    at = open_page(PAGE)
+    at.segmented_control(key="glove_train_setting").set_value("Paired").run()
+    assert_clean(at)
+    assert "x_max 10" in text(at, "info")  # the page says which weighting the paired recipe uses
+    at.select_slider(key="glove_xmax").set_value(10).run()
+    assert "x_max 10 and" not in text(at, "info")
+    at.select_slider(key="glove_n").set_value(100).run()
+    at.button(key="glove_train").click().run()
+    assert_clean(at)
+    (label, m), = at.session_state["learner_models"].items()
+    assert "paired corpus" in label and m.run.trainer.cfg.x_max == 10 and m.steps == 100
+    wv = m.run.vectors()
+    paired = C.build_corpus(C.DEFAULT_TOKENS, 0, paired=True)
+    assert m.run.trainer.data.num_tokens == C.encode(paired).num_tokens  # the paired corpus, not the plain one
+    shipped = E.load("words-glove-paired").meta["metrics"]["analogy_accuracy"]
+    mine = wvm.analogy_accuracy(wv, m.run.trainer.data.analogies)
+    assert mine >= shipped - 0.05 and mine >= 0.85

@@ -103,11 +103,17 @@ def corpus_picker(prefix: str):
         st.session_state[f"{prefix}_corpus"] = "Built-in"
     source = st.segmented_control("Corpus", ["Built-in", "Your text"], key=f"{prefix}_corpus")
     if source != "Your text":
-        c1, c2 = st.columns(2)
+        c1, c2, c3 = st.columns([2, 1, 1.2])
         tokens = c1.slider("Built-in corpus size (tokens)", 20_000, 300_000, corpus_mod.DEFAULT_TOKENS, 10_000,
                            key=f"{prefix}_tokens")
         seed = c2.number_input("Corpus seed", 0, 999, 0, key=f"{prefix}_seed")
-        return (lambda: builtin_corpus(int(tokens), int(seed))), f"the built-in corpus ({int(tokens):,} tokens, seed {int(seed)})"
+        setting = c3.segmented_control("Setting", ["Plain", "Paired"], default="Plain", required=True,
+                                       key=f"{prefix}_train_setting",
+                                       help="Plain: one grouped word a sentence. Paired: each such sentence names "
+                                            "a second word of the same family (the GloVe lesson's section 6).")
+        paired = setting == "Paired"
+        label = f"the built-in {lab.SETTING_LABELS[paired]} ({int(tokens):,} tokens, seed {int(seed)})"
+        return (lambda: builtin_corpus(int(tokens), int(seed), paired)), label
     st.caption(f"Paste text or upload a UTF-8 .txt file: at most {corpus_mod.MAX_TEXT_CHARS:,} characters "
                f"(about 350,000 words). Words are lowercased; punctuation, symbols and emoji are dropped; "
                f"sentences end at . ! ? ; : and line breaks. {corpus_mod.MIN_TEXT_TOKENS:,}+ words are needed "
