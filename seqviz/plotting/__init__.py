@@ -46,17 +46,35 @@ def tex_number(x: float) -> str:
     return rf"{m} \times 10^{{{int(e)}}}"
 
 
+def time_axis(tokens: list[str]) -> dict:
+    """The time axis, as an axis dict. Tokens repeat, so the axis is numeric (the step t = 1..T) with the
+    tokens as tick labels."""
+    return dict(tickmode="array", tickvals=list(range(1, len(tokens) + 1)), ticktext=[token_label(t) for t in tokens],
+                tickangle=0, tickfont=dict(size=20), title=dict(text=f"input character {math_label('x_t')}"))
+
+
+def layout(height: int, title: str | None = None, **more) -> dict:
+    """The shared layout (height, projector fonts, tight margins, large hover labels) as a dict, with `more`."""
+    out = dict(height=height, font=FONT, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+               hoverlabel=dict(font=dict(size=16)), **more)
+    if title:
+        out["title"] = dict(text=title)
+    return out
+
+
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain dicts, checked by plotly once. Building a figure trace by trace and axis by axis
+    (add_trace, update_xaxes, add_vrect, make_subplots) re-validates the whole figure at every call: for
+    the RNN lesson's four figures that was half of a slider's rerun; this is a fifth of it."""
+    return go.Figure(data=data, layout=layout)
+
+
 def _time_axis(fig: go.Figure, tokens: list[str], row=None, col=None) -> None:
-    # Tokens repeat, so the axis is numeric (the step t = 1..T) with the tokens as tick labels.
-    fig.update_xaxes(tickmode="array", tickvals=list(range(1, len(tokens) + 1)),
-                     ticktext=[token_label(t) for t in tokens], tickangle=0, tickfont=dict(size=20),
-                     title=f"input character {math_label('x_t')}",
-                     row=row, col=col)
+    fig.update_xaxes(**time_axis(tokens), row=row, col=col)
 
 
 def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-                      title=title, hoverlabel=dict(font_size=16))
+    fig.update_layout(**{**layout(height, title), "title": title})  # title None clears one set before
     return fig
 
 
