@@ -71,31 +71,57 @@ else:
     T, H = trace.hidden.shape
     truth = task.depths(text)
 
-    st.header("1. The hidden state over time")
-    ui.clamp_state("rnn_t", T)
-    t = st.slider("Step t", 1, T, 1, key="rnn_t", bind="query-params") if T > 1 else 1
-    fig, table = figs.hidden_heatmap(trace, t)
-    ui.plot(fig, "rnn-hidden-state", table, key="hidden",
-            caption="The hidden state $h_t$ (rows: units, columns: steps) after reading the character under each "
-                    "column: red positive, blue negative, white zero, on tanh's fixed range [-1, 1]. "
-                    f"Outlined: step {t}.")
+    @st.fragment
+    def step_views():
+        """Sections 1-3, everything the step t changes: moving "Step t" reruns these alone (not the
+        predictions or the training below), and the browser redraws only their figures."""
+        st.header("1. The hidden state over time")
+        ui.clamp_state("rnn_t", T)
+        t = st.slider("Step t", 1, T, 1, key="rnn_t", bind="query-params") if T > 1 else 1
+        fig, table = figs.hidden_heatmap(trace, t)
+        ui.plot(fig, "rnn-hidden-state", table, key="hidden",
+                caption="The hidden state $h_t$ (rows: units, columns: steps) after reading the character under each "
+                        "column: red positive, blue negative, white zero, on tanh's fixed range [-1, 1]. "
+                        f"Outlined: step {t}.")
 
-    st.header(f"2. Step {t}, every number")
-    probs = trace.probs[t - 1]
-    st.markdown(
-        f"At $t = {t}$ the network reads **{plotting.token_label(trace.tokens[t - 1])!r}**. It adds the four terms "
-        "below unit by unit into the pre-activation $a_t$, squashes it with tanh, and reads the "
-        f"depth off $h_t$: it says **{trace.predictions[t - 1]}** with $p = {probs.max():.3f}$ "
-        f"(true depth {truth[t - 1]})."
-    )
-    unit = st.selectbox("Write out the equation for unit j", list(range(H)), key="rnn_unit", bind="query-params")
-    st.latex(figs.step_latex(trace.first, t, unit))
-    fig, table = figs.step_terms_figure(trace.first, t)
-    ui.plot(fig, f"rnn-step-{t}", table, key="terms",
-            caption=f"Step {t}, one row per unit: the four terms that add up to $a_t$, then $a_t$, "
-                    "$h_{t-1}$ and $h_t = \\tanh(a_t)$, each cell with its number.")
+        st.header(f"2. Step {t}, every number")
+        probs = trace.probs[t - 1]
+        st.markdown(
+            f"At $t = {t}$ the network reads **{plotting.token_label(trace.tokens[t - 1])!r}**. It adds the four terms "
+            "below unit by unit into the pre-activation $a_t$, squashes it with tanh, and reads the "
+            f"depth off $h_t$: it says **{trace.predictions[t - 1]}** with $p = {probs.max():.3f}$ "
+            f"(true depth {truth[t - 1]})."
+        )
+        unit = st.selectbox("Write out the equation for unit j", list(range(H)), key="rnn_unit", bind="query-params")
+        st.latex(figs.step_latex(trace.first, t, unit))
+        fig, table = figs.step_terms_figure(trace.first, t)
+        ui.plot(fig, f"rnn-step-{t}", table, key="terms",
+                caption=f"Step {t}, one row per unit: the four terms that add up to $a_t$, then $a_t$, "
+                        "$h_{t-1}$ and $h_t = \\tanh(a_t)$, each cell with its number.")
 
-    st.header("3. What the model predicts after every step")
+        st.header("3. The path of the hidden state")
+        fig, table = figs.trajectory_figure(basis.project(trace.hidden), trace.tokens, basis.explained, cloud,
+                                            cloud_labels, t)
+        ui.plot(fig, "rnn-trajectory", table, key="traj",
+                caption="The path of $h_t$ projected on its two principal components. Every $h_t$ has 16 numbers; PCA "
+                        "finds the two directions in which the model's states vary most (fitted on states from the "
+                        "task's own texts, drawn faintly and coloured by true depth); your text's states "
+                        "$h_1, h_2, \\dots$ are joined in order.")
+        moves = analysis.mean_step_lengths(trace.hidden, [tok in "()" for tok in trace.tokens])
+        if moves is not None:
+            b_move, o_move = moves
+            predict_then_reveal(
+                "rnn_q_move", "Which characters move the hidden state further: brackets, or letters and spaces?",
+                ["brackets", "letters and spaces"], "brackets" if b_move > o_move else "letters and spaces",
+                lambda: st.markdown(f"On this text the average step length $\\|h_t - h_{{t-1}}\\|$ is **{b_move:.3f}** "
+                                    f"for a bracket and **{o_move:.3f}** for any other character. A counter must move "
+                                    "on brackets and stay put on everything else."))
+        explain("If the model counts, the states for one depth gather in one region and each bracket "
+                "moves the path to the next region, while letters leave it nearly where it was.")
+
+    step_views()
+
+    st.header("4. What the model predicts after every step")
     last = plotting.token_label(trace.tokens[-1])
     predict_then_reveal(
         "rnn_q_last", f"After the last character, {last!r}, which depth will the model say?",
@@ -109,26 +135,6 @@ else:
                     "(columns), on the fixed scale [0, 1]. Open circles: the true depth.")
     correct = sum(p == f"depth {d}" for p, d in zip(trace.predictions, truth))
     st.metric("Steps predicted correctly", f"{correct} / {T}")
-
-    st.header("4. The path of the hidden state")
-    fig, table = figs.trajectory_figure(basis.project(trace.hidden), trace.tokens, basis.explained, cloud,
-                                        cloud_labels, t)
-    ui.plot(fig, "rnn-trajectory", table, key="traj",
-            caption="The path of $h_t$ projected on its two principal components. Every $h_t$ has 16 numbers; PCA "
-                    "finds the two directions in which the model's states vary most (fitted on states from the "
-                    "task's own texts, drawn faintly and coloured by true depth); your text's states "
-                    "$h_1, h_2, \\dots$ are joined in order.")
-    moves = analysis.mean_step_lengths(trace.hidden, [tok in "()" for tok in trace.tokens])
-    if moves is not None:
-        b_move, o_move = moves
-        predict_then_reveal(
-            "rnn_q_move", "Which characters move the hidden state further: brackets, or letters and spaces?",
-            ["brackets", "letters and spaces"], "brackets" if b_move > o_move else "letters and spaces",
-            lambda: st.markdown(f"On this text the average step length $\\|h_t - h_{{t-1}}\\|$ is **{b_move:.3f}** "
-                                f"for a bracket and **{o_move:.3f}** for any other character. A counter must move "
-                                "on brackets and stay put on everything else."))
-    explain("If the model counts, the states for one depth gather in one region and each bracket "
-            "moves the path to the next region, while letters leave it nearly where it was.")
 
 # -- train your own -------------------------------------------------------------------------------
 st.header("5. Train your own")

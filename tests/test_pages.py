@@ -51,7 +51,7 @@ def test_rnn_lesson_shows_every_view_for_the_default_text():
     assert_clean(at)
     assert [h.value for h in at.header][:4] == [
         "1. The hidden state over time", "2. Step 1, every number",
-        "3. What the model predicts after every step", "4. The path of the hidden state"]
+        "3. The path of the hidden state", "4. What the model predicts after every step"]
     assert len(at.get("plotly_chart")) == 4
     assert any("tanh" in l.value and "W_{hh}" in l.value for l in at.latex)
 
