@@ -21,9 +21,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from seqviz.plotting.palette import DIVERGING, OKABE_ITO, SEQUENTIAL  # noqa: F401 - every colour lives in palette.py
 FONT = dict(size=16)
+# No plotly template on new figures: streamlit's theme styles every chart (ui.plot drops the template anyway),
+# and applying plotly's default template to each new figure was up to half of its build time.
+pio.templates.default = None
 
 
 def math_label(name: str) -> str:
@@ -56,9 +60,10 @@ def time_axis(tokens: list[str]) -> dict:
 def layout(height: int, title: str | None = None, **more) -> dict:
     """The shared layout (height, projector fonts, tight margins, large hover labels) as a dict, with `more`."""
     out = dict(height=height, font=FONT, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-               hoverlabel=dict(font=dict(size=16)), **more)
+               hoverlabel=dict(font=dict(size=16)))
     if title:
         out["title"] = dict(text=title)
+    out.update(more)
     return out
 
 

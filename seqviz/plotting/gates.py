@@ -11,14 +11,17 @@ fixed per input (so moving the step never rescales it).
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from plotly.utils import PlotlyJSONEncoder
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label, token_label
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, figure, layout, math_label, token_label
 from seqviz.plotting.palette import HIGHLIGHT, UNIT_OUTLINE
 from seqviz.models.recurrent import CellTrace, RecurrentTrace
 
@@ -100,39 +103,64 @@ def _scale(name: str, cell: CellTrace) -> dict:
     return dict(colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0)
 
 
+@functools.lru_cache(maxsize=32)
+def _grid(rows: int, titles: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str, tuple, tuple], ...]]:
+    """The subplot grid of gates_grid, made once per shape: (its layout as JSON, and per panel its x and
+    y axis ids and domains). make_subplots and every per-subplot update re-validate the whole figure;
+    the grid's geometry never changes for a cell type, so it is computed once and copied."""
+    fig = make_subplots(rows=rows, cols=2, subplot_titles=list(titles), shared_xaxes=True, shared_yaxes=True,
+                        vertical_spacing=0.28 / rows, horizontal_spacing=0.1)
+    panels = []
+    for k in range(len(titles)):
+        sub = fig.get_subplot(k // 2 + 1, k % 2 + 1)
+        panels.append((sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", ""),
+                       tuple(sub.xaxis.domain), tuple(sub.yaxis.domain)))
+    return json.dumps(fig.layout.to_plotly_json(), cls=PlotlyJSONEncoder), tuple(panels)
+
+
+def _token_axis(tokens: list[str], size: int, title: bool, max_labels: int = MAX_LABELS) -> dict:
+    """_token_ticks as an axis dict."""
+    T = len(tokens)
+    ticks = list(range(1, T + 1, max(1, math.ceil(T / max_labels))))
+    return dict(tickmode="array", tickvals=ticks, ticktext=[token_label(tokens[s - 1]) for s in ticks], tickangle=0,
+                tickfont=dict(size=size), title=dict(text=f"input character {math_label('x_t')}" if title else None))
+
+
 def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None,
                unit: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """Every gate, c_t and h_t of one cell as units x time heatmaps, two to a row, each with its own
     colour bar on its fixed scale (see _scale). Step t and unit (0-based) are outlined if given.
-    Table: gates_frame."""
+    Table: gates_frame. Built as plain dicts on a cached grid (_grid), checked by plotly once."""
     names = _panels(cell)
     rows = math.ceil(len(names) / 2)
     T, H = cell.hidden.shape
-    fig = make_subplots(rows=rows, cols=2, subplot_titles=[panel_title(n) for n in names],
-                        shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.28 / rows, horizontal_spacing=0.1)
+    grid, panels = _grid(rows, tuple(panel_title(n) for n in names))
+    lay = json.loads(grid)
     steps, units = np.arange(1, T + 1), np.arange(H)
     custom = np.array([[token_label(tok) for tok in tokens]] * H)  # (H, T)
+    data, shapes = [], []
+    outline = dict(color=UNIT_OUTLINE, width=2)
     for k, name in enumerate(names):
         r, c = k // 2 + 1, k % 2 + 1
-        fig.add_trace(go.Heatmap(
-            z=_values(cell, name).T, x=steps, y=units, customdata=custom, **_scale(name, cell),
-            hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>unit %{{y}}<br>{name} = %{{z:.3f}}<extra></extra>"),
-            row=r, col=c)
-        xd = fig.get_subplot(r, c).xaxis.domain
-        yd = fig.get_subplot(r, c).yaxis.domain
+        x, y, xd, yd = panels[k]
         ticks = [0, 0.5, 1] if is_sigmoid(name) else None if name == "c" else [-1, 0, 1]
-        fig.data[-1].colorbar = dict(x=xd[1] + 0.01, xanchor="left", y=(yd[0] + yd[1]) / 2, len=yd[1] - yd[0],
-                                     thickness=12, tickvals=ticks, tickfont=dict(size=12))
-        _token_ticks(fig, tokens, r, c, title=r == rows, size=12, max_labels=25)
-        fig.update_yaxes(autorange="reversed", title="unit" if c == 1 else None, row=r, col=c)
+        data.append(dict(type="heatmap", z=_values(cell, name).T, x=steps, y=units, customdata=custom, **_scale(name, cell),
+                         hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>unit %{{y}}<br>{name} = %{{z:.3f}}<extra></extra>",
+                         xaxis=x, yaxis=y,
+                         colorbar=dict(x=xd[1] + 0.01, xanchor="left", y=(yd[0] + yd[1]) / 2, len=yd[1] - yd[0],
+                                       thickness=12, tickvals=ticks, tickfont=dict(size=12))))
+        lay[x.replace("x", "xaxis", 1)].update(_token_axis(tokens, 12, r == rows, max_labels=25))
+        lay[y.replace("y", "yaxis", 1)].update(autorange="reversed", title=dict(text="unit" if c == 1 else None))
         if t is not None:
-            fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color=UNIT_OUTLINE, width=2), row=r, col=c)
+            shapes.append(dict(type="rect", xref=x, yref=f"{y} domain", x0=t - 0.5, x1=t + 0.5, y0=0, y1=1, line=outline))
         if unit is not None:
-            fig.add_hrect(y0=unit - 0.5, y1=unit + 0.5, line=dict(color=UNIT_OUTLINE, width=2), row=r, col=c)
-    fig.update_annotations(font=dict(size=18))
-    fig = _layout(fig, 110 + rows * (70 + 8 * H))
-    fig.update_layout(margin=dict(t=45))  # the top row's 18 px titles sit above the plot: room, or they are cut off
-    return fig, gates_frame(cell, tokens)
+            shapes.append(dict(type="rect", xref=f"{x} domain", yref=y, x0=0, x1=1, y0=unit - 0.5, y1=unit + 0.5,
+                               line=outline))
+    for note in lay.get("annotations", []):
+        note.setdefault("font", {})["size"] = 18
+    # the top row's 18 px titles sit above the plot: room, or they are cut off
+    lay.update(layout(110 + rows * (70 + 8 * H), margin=dict(l=10, r=10, t=45, b=10)), shapes=shapes)
+    return figure(data, lay), gates_frame(cell, tokens)
 
 
 def gates_frame(cell: CellTrace, tokens: list[str]) -> pd.DataFrame:
@@ -145,40 +173,53 @@ def gates_frame(cell: CellTrace, tokens: list[str]) -> pd.DataFrame:
     return df
 
 
+@functools.lru_cache(maxsize=8)
+def _rows(titles: tuple[str, ...]) -> str:
+    """unit_lines' stacked rows (shared time axis), as layout JSON made once per set of titles (see _grid)."""
+    fig = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=list(titles))
+    return json.dumps(fig.layout.to_plotly_json(), cls=PlotlyJSONEncoder)
+
+
 def unit_lines(cell: CellTrace, tokens: list[str], unit: int, t: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """One unit over time: its σ gates on [0, 1]; its tanh candidate and h_t on [-1, 1]; and for the
-    LSTM its cell state c_t on a range fitted to this unit (c is unbounded). Table: gates_frame's rows of the unit."""
+    LSTM its cell state c_t on a range fitted to this unit (c is unbounded). Table: gates_frame's rows of the unit.
+    Built as plain dicts on cached rows (_rows), checked by plotly once."""
     names = _panels(cell)
     groups = [[n for n in names if is_sigmoid(n)], [n for n in names if not is_sigmoid(n) and n != "c"]]
     titles = ["gates (σ: between 0 and 1)", "candidate and hidden state (tanh: between -1 and 1)"]
     if cell.cell is not None:
         groups.append(["c"])
         titles.append("cell state (no bound)")
-    fig = make_subplots(rows=len(groups), cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=titles)
+    lay = json.loads(_rows(tuple(titles)))
     steps = np.arange(1, len(tokens) + 1)
     custom = [token_label(tok) for tok in tokens]
+    data = []
     for row, group in enumerate(groups, start=1):
+        axis = "" if row == 1 else str(row)
         for name in group:
             k = names.index(name)
             label = GATE_INFO[name][0] if name in GATE_INFO else STATE_INFO[name]
-            fig.add_trace(go.Scatter(
-                x=steps, y=_values(cell, name)[:, unit], mode="lines+markers", name=f"{math_label(name + '_t')} {label}",
+            data.append(dict(
+                type="scatter", x=steps, y=_values(cell, name)[:, unit], mode="lines+markers",
+                name=f"{math_label(name + '_t')} {label}", xaxis=f"x{axis}", yaxis=f"y{axis}",
                 line=dict(color=OKABE_ITO[k % len(OKABE_ITO)], width=3, dash="dot" if name in ("g", "n") else "solid"),
                 marker=dict(size=6), customdata=custom,
-                hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>{name}[{unit}] = %{{y:.3f}}<extra></extra>"),
-                row=row, col=1)
-        _token_ticks(fig, tokens, row, 1, title=row == len(groups))
-    fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
-    fig.update_yaxes(range=[-1.05, 1.05], zeroline=True, row=2, col=1)
+                hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>{name}[{unit}] = %{{y:.3f}}<extra></extra>"))
+        lay[f"xaxis{axis}"].update(_token_axis(tokens, 14, row == len(groups)))
+    lay["yaxis"].update(range=[-0.05, 1.05])
+    lay["yaxis2"].update(range=[-1.05, 1.05], zeroline=True)
     if cell.cell is not None:
         bound = max(1.0, float(np.abs(cell.cell[:, unit]).max()))
-        fig.update_yaxes(range=[-bound * 1.05, bound * 1.05], zeroline=True, row=3, col=1)
-    if t is not None:
-        fig.add_vline(x=t, line=dict(color="black", width=2, dash="dash"))
-    fig.update_layout(legend=dict(orientation="h", y=1.04, yanchor="bottom", x=0))
-    fig.update_annotations(font=dict(size=17))
+        lay["yaxis3"].update(range=[-bound * 1.05, bound * 1.05], zeroline=True)
+    if t is not None:  # a dashed line at step t in every row
+        lay["shapes"] = [dict(type="line", xref=f"x{a}", yref=f"y{a} domain", x0=t, x1=t, y0=0, y1=1,
+                              line=dict(color="black", width=2, dash="dash"))
+                         for a in ("" if row == 1 else str(row) for row in range(1, len(groups) + 1))]
+    for note in lay.get("annotations", []):
+        note.setdefault("font", {})["size"] = 17
+    lay.update(layout(120 + 200 * len(groups), legend=dict(orientation="h", y=1.04, yanchor="bottom", x=0)))
     df = gates_frame(cell, tokens)
-    return _layout(fig, 120 + 200 * len(groups), None), df[df["unit"] == unit].reset_index(drop=True)
+    return figure(data, lay), df[df["unit"] == unit].reset_index(drop=True)
 
 
 def answer_bars(probs: dict[str, np.ndarray], class_names: list[str],

@@ -134,6 +134,12 @@ def keep_units(keys, hidden_size: int) -> None:
             st.session_state[key] = [u for u in st.session_state[key] if u < hidden_size]
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def task_texts(_task, task_key: str, n: int, seed: int) -> list[str]:
+    """The task's n texts for a seed, generated once per server (task_key: the task's repr, its settings)."""
+    return _task.dataset(n, seed)
+
+
 @classroom.fragment
 def unit_finder(model, task, hidden, n_texts: int, seed: int) -> None:
     """The gates page's unit finder (its own controls rerun only this part): units whose h_t stays beyond ±θ
@@ -154,7 +160,8 @@ def unit_finder(model, task, hidden, n_texts: int, seed: int) -> None:
     else:
         st.markdown(f"**{len(units)} units** from step {span[0]} to {span[1]}: "
                     + ", ".join(f"{u} ({'+' if s > 0 else '−'})" for u, s in zip(units, signs)))
-        rows = analysis.texts_where_units_hold(model, task.dataset(n_texts, seed), task.vocab(), units, signs, theta)
+        rows = analysis.texts_where_units_hold(model, task_texts(task, repr(task), n_texts, seed), task.vocab(), units,
+                                               signs, theta)
         firsts = Counter(r["first symbol"] for r in rows)
         st.markdown(f"In **{len(rows)} of {n_texts}** texts these units are all on their sides together somewhere"
                     + (": those texts start with " + ", ".join(f"**{s}** ({k})" for s, k in firsts.most_common()) + "."
