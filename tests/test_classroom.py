@@ -148,7 +148,7 @@ def test_every_figure_exports_in_the_chosen_format_with_its_name(fmt, scale):
     configs = plotly_configs(at)
     assert len(configs) == 4
     names = [c["toImageButtonOptions"]["filename"] for c in configs]
-    assert names == ["seqviz-rnn-hidden-state", "seqviz-rnn-step-1", "seqviz-rnn-predictions", "seqviz-rnn-trajectory"]
+    assert names == ["seqviz-rnn-hidden-state", "seqviz-rnn-step-1", "seqviz-rnn-trajectory", "seqviz-rnn-predictions"]
     for c in configs:
         opts = c["toImageButtonOptions"]
         assert opts["format"] == fmt.lower() and opts["scale"] == scale and opts["width"] == classroom.EXPORT_WIDTH
