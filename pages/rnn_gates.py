@@ -85,7 +85,7 @@ else:
                     "are units. Gates squashed by σ use the fixed [0, 1] scale; the tanh candidate and $h_t$ the fixed "
                     "[-1, 1] scale (red positive, blue negative)"
                     + (", and $c_t$, which can grow past 1, a symmetric range fixed for this text" if cfg.cell == "lstm" else "")
-                    + f". Black outline: step {t}; orange: unit {unit}.")
+                    + f". Outlined in grey: step {t} (a column) and unit {unit} (a row).")
     if cfg.cell == "lstm":
         explain("Look at $f_t$ (in the shipped LSTM, close to 1 almost everywhere): where $f_t \\approx 1$, "
                     "$c_t \\approx c_{t-1}$ plus a little, so what step 1 wrote stays in $c_t$ to the end, and $c_t$ "
@@ -102,7 +102,7 @@ else:
     with a1:
         fig, table = gp.answer_bars({"p": p}, task.class_names, truth)
         ui.plot(fig, "gates-answer", table, key="answer",
-                caption=f"The model's probability for each symbol after the whole text; orange: the true symbol, {text[0]}.")
+                caption=f"The model's probability for each symbol after the whole text; the true symbol, {text[0]}, is marked \"true\" under its bar.")
     if a2 is not None:
         with a2:
             fig, table = gp.step_probs_figure(trace, truth)
