@@ -78,15 +78,19 @@ def _values(cell: CellTrace, name: str) -> np.ndarray:
 MAX_LABELS = 50  # characters labelled on a time axis; a longer text gets every k-th label
 
 
+def _token_axis(tokens: list[str], size: int, title: bool, max_labels: int = MAX_LABELS) -> dict:
+    """The time axis of a gates figure as an axis dict: steps 1..T labelled with their characters; a long
+    text gets every k-th label so none overlap."""
+    T = len(tokens)
+    ticks = list(range(1, T + 1, max(1, math.ceil(T / max_labels))))
+    return dict(tickmode="array", tickvals=ticks, ticktext=[token_label(tokens[s - 1]) for s in ticks], tickangle=0,
+                tickfont=dict(size=size), title=dict(text=f"input character {math_label('x_t')}" if title else None))
+
+
 def _token_ticks(fig: go.Figure, tokens: list[str], row=None, col=None, size: int = 14, title: bool = True,
                  max_labels: int = MAX_LABELS) -> None:
     """Steps 1..T labelled with their characters; long texts get every k-th label so none overlap."""
-    T = len(tokens)
-    every = max(1, math.ceil(T / max_labels))
-    ticks = list(range(1, T + 1, every))
-    fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[token_label(tokens[s - 1]) for s in ticks],
-                     tickangle=0, tickfont=dict(size=size), title=f"input character {math_label('x_t')}" if title else None,
-                     row=row, col=col)
+    fig.update_xaxes(**_token_axis(tokens, size, title, max_labels), row=row, col=col)
 
 
 def panel_title(name: str) -> str:
@@ -116,14 +120,6 @@ def _grid(rows: int, titles: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str
         panels.append((sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", ""),
                        tuple(sub.xaxis.domain), tuple(sub.yaxis.domain)))
     return json.dumps(fig.layout.to_plotly_json(), cls=PlotlyJSONEncoder), tuple(panels)
-
-
-def _token_axis(tokens: list[str], size: int, title: bool, max_labels: int = MAX_LABELS) -> dict:
-    """_token_ticks as an axis dict."""
-    T = len(tokens)
-    ticks = list(range(1, T + 1, max(1, math.ceil(T / max_labels))))
-    return dict(tickmode="array", tickvals=ticks, ticktext=[token_label(tokens[s - 1]) for s in ticks], tickangle=0,
-                tickfont=dict(size=size), title=dict(text=f"input character {math_label('x_t')}" if title else None))
 
 
 def gates_grid(cell: CellTrace, tokens: list[str], t: int | None = None,
