@@ -214,8 +214,10 @@ def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 def softmax(a: np.ndarray) -> np.ndarray:
     """softmax along the last axis of a numpy array (shifted by the row's maximum, so exp never overflows)."""
-    e = np.exp(a - a.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e = a - np.maximum.reduce(a, axis=-1, keepdims=True)  # the ufuncs' reduce: a.max() adds a Python layer
+    np.exp(e, out=e)
+    e /= np.add.reduce(e, axis=-1, keepdims=True)
+    return e
 
 
 def linear_scan(f: np.ndarray, u: np.ndarray, reverse: tuple[int, ...] = ()) -> np.ndarray:
@@ -237,11 +239,13 @@ def linear_scan(f: np.ndarray, u: np.ndarray, reverse: tuple[int, ...] = ()) -> 
             A[d], c[d] = (f[d, ::-1], u[d, ::-1]) if d in reverse else (f[d], u[d])
         f, u = A, c
     P = np.cumprod(f, axis=1, dtype=np.float64)  # P_t = f_1 ⊙ ... ⊙ f_t
-    if P.shape[1] and P[:, -1].min() > _SCAN_FLOOR:
+    if P.shape[1] and np.minimum.reduce(P[:, -1], axis=None) > _SCAN_FLOOR:
         # c_t = Σ_{s<=t} (f_{s+1} ... f_t) u_s = P_t ⊙ Σ_{s<=t} u_s / P_s: four whole-array operations.
         # Each term's error is relative to |u_s| P_t / P_s <= |u_s|, so no step's rounding is amplified.
         c = np.divide(u, P)
         np.cumsum(c, axis=1, out=c)
+        if not reverse:  # straight into u's dtype
+            return np.multiply(c, P, out=np.empty(u.shape, dtype=dtype), casting="same_kind")
         c *= P
     else:  # a product of f's near 0 (a gate shut tight): doubling, which never divides
         A, c = f.astype(np.float64), u.astype(np.float64)
@@ -277,9 +281,11 @@ def _identity(V: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Weights:
-    """numpy views of every weight a trace reads: layers[l][d] = (W_ih, W_hh, b_ih, b_hh), head = (W_hy, b_y)."""
+    """numpy views of every weight a trace reads: layers[l][d] = (W_ih, W_hh, b_ih, b_hh), head = (W_hy, b_y);
+    modules[l], the fused layer l they belong to."""
 
     key: tuple[int, ...]  # each parameter's data_ptr, in the order read
+    modules: list
     layers: list[list[tuple[np.ndarray, ...]]]
     head: tuple[np.ndarray, np.ndarray]
 
@@ -306,7 +312,7 @@ def _numpy_weights(model: "RecurrentNet") -> _Weights:
         views = [p.detach().numpy() for p in params]
         per_layer = [[tuple(views[i:i + 4]) for i in range(k, k + 4 * model.cfg.directions, 4)]
                      for k in range(0, 4 * model.cfg.directions * len(layers), 4 * model.cfg.directions)]
-        cached = _WEIGHTS[model] = _Weights(key, per_layer, (views[-2], views[-1]))
+        cached = _WEIGHTS[model] = _Weights(key, layers, per_layer, (views[-2], views[-1]))
     return cached
 
 
@@ -466,7 +472,7 @@ class RecurrentNet(nn.Module):
         U = _one_hot(x_ids, V)  # (T, V): x_t one-hot
         weights = _numpy_weights(self)
         layers = []
-        for l, layer in enumerate(self.layers):
+        for l, layer in enumerate(weights.modules):
             out = self._fused(layer, U)  # (T, H·dirs): every direction's h_t, from the fused layer
             cells = self._recompute(U, out, weights.layers[l], x_ids if l == 0 else None)  # all t at once
             if intervention and intervention.layer == l and intervention.direction in range(len(cells)):
@@ -480,13 +486,15 @@ class RecurrentNet(nn.Module):
         W_hy, b_y = weights.head
         step_probs = None
         if self.cfg.output == "tag":
-            logits = U @ W_hy.T + b_y  # (T, C)
+            logits = U @ W_hy.T  # (T, C)
+            logits += b_y
             probs = softmax(logits)
         elif self.cfg.bidirectional:  # [h→ after the last token; h← after reading back to the first]
             logits = np.concatenate([U[last, :H], U[0, H:]]) @ W_hy.T + b_y  # (C,)
             probs = softmax(logits)
         else:
-            steps = U @ W_hy.T + b_y  # (T, C): the answer if the text ended at t
+            steps = U @ W_hy.T  # (T, C): the answer if the text ended at t
+            steps += b_y
             step_probs = softmax(steps)
             logits, probs = steps[last], step_probs[last]  # (C,)
         return RecurrentTrace(tokens=list(tokens), cell_type=self.cfg.cell, layers=layers, output=U,
@@ -513,10 +521,9 @@ class RecurrentNet(nn.Module):
         """
         cell, H, dirs, T = self.cfg.cell, self.cfg.hidden_size, self.cfg.directions, U.shape[0]
         kH = len(GATES[cell]) * H
-        Wx = np.empty((dirs, T, kH), dtype=np.float32)  # W_i x_t per direction
-        Wh = np.empty((dirs, T, kH), dtype=np.float32)  # W_h h_{t-1} per direction
-        b_i = np.empty((dirs, 1, kH), dtype=np.float32)  # b_i per direction (a copy: a trace never shares
-        b_h = np.empty((dirs, 1, kH), dtype=np.float32)  # a parameter's memory), b_h likewise
+        Wx, Wh = np.empty((2, dirs, T, kH), dtype=np.float32)  # W_i x_t and W_h h_{t-1} per direction
+        b_i, b_h = np.empty((2, dirs, 1, kH), dtype=np.float32)  # b_i and b_h per direction (copies: a trace
+        # never shares a parameter's memory); one allocation each, since every call counts in a trace this short
         for d, (W_ih, W_hh, b_ih, b_hh) in enumerate(weights):
             if ids is not None:  # x_t one-hot: W_i x_t is column ids[t] of W_i, read rather than multiplied
                 np.take(W_ih.T, ids, axis=0, out=Wx[d])
