@@ -15,6 +15,8 @@ are sized for a projector.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 
 import altair as alt
@@ -72,6 +74,33 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
     (add_trace, update_xaxes, add_vrect, make_subplots) re-validates the whole figure at every call: for
     the RNN lesson's four figures that was half of a slider's rerun; this is a fifth of it."""
     return go.Figure(data=data, layout=layout)
+
+
+@functools.lru_cache(maxsize=64)
+def _subplot_layout(rows: int, cols: int, titles: tuple[str, ...], kw: tuple) -> tuple[dict, tuple]:
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles) or None, **dict(kw))
+    axes = []
+    for r in range(1, rows + 1):
+        for c in range(1, cols + 1):
+            sub = fig.get_subplot(r, c)
+            axes.append((sub.xaxis.plotly_name, sub.yaxis.plotly_name))
+    return fig.layout.to_plotly_json(), tuple(axes)
+
+
+def subplots(rows: int, cols: int, titles=(), **kw) -> tuple[dict, list[tuple[str, str]]]:
+    """make_subplots' layout as a plain dict (a fresh copy) and, per panel in row order, its axis names
+    ("xaxis2", "yaxis2"), whose dicts the caller fills. The geometry depends only on the arguments, so it
+    is computed once per shape: make_subplots and the per-panel updates re-validate the whole figure at
+    every call, which made them most of a figure's build."""
+    lay, axes = _subplot_layout(rows, cols, tuple(titles), tuple(sorted(kw.items())))
+    return copy.deepcopy(lay), list(axes)
+
+
+def trace_ref(axes: tuple[str, str]) -> dict:
+    """A trace's `xaxis`/`yaxis` references for a panel of `subplots`: ("xaxis2", "yaxis2") -> x2, y2."""
+    return dict(xaxis=axes[0].replace("axis", ""), yaxis=axes[1].replace("axis", ""))
 
 
 def _time_axis(fig: go.Figure, tokens: list[str], row=None, col=None) -> None:

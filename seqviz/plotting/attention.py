@@ -3,6 +3,10 @@
 Pure builders: arrays from seqviz.models.attention in, `(figure, table)` out (the table is the numbers
 behind the figure, for its CSV), or LaTeX strings; no streamlit.
 
+Every figure is built as plain dicts (traces, axes, the subplot layout from plotting.subplots) and checked
+by plotly once (plotting.figure): building them trace by trace and axis by axis re-validated the whole
+figure at every call, most of the lesson's rerun.
+
 Colours follow the app's language: signed matrices (X, weights, Q, K, V, scores, outputs) on the diverging
 scale centred on 0 with a symmetric range fixed by the matrix (or group of matrices) shown; attention
 weights on the sequential scale fixed to [0, 1]. Masked score cells are grey and read "−∞"; after the
@@ -19,10 +23,9 @@ import re
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from seqviz.models.attention import AttentionSteps, dot_product_spread
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, trace_ref
 
 from seqviz.plotting.palette import HIGHLIGHT, MASK_GREY  # noqa: E402
 MINUS_INF = "−∞"
@@ -76,7 +79,7 @@ def _describe_words(words: list[str], role: str, index: str) -> list[str]:
 
 def _matrix_traces(M, rows, cols, row_desc, col_desc, value_name, *, kind="signed", bound=None,
                    allowed=None, masked_text=MINUS_INF, masked_note="", showscale=True, colorbar_title=""):
-    """The heatmap (plus a grey overlay for masked cells) for one matrix; rows and cols are 1..n."""
+    """The heatmap (plus a grey overlay for masked cells) for one matrix, as trace dicts; rows and cols are 1..n."""
     M = np.asarray(M, dtype=float)
     n_rows, n_cols = M.shape
     x, y = np.arange(1, n_cols + 1), np.arange(1, n_rows + 1)
@@ -91,39 +94,42 @@ def _matrix_traces(M, rows, cols, row_desc, col_desc, value_name, *, kind="signe
         b = bound if bound is not None else _signed_bound(visible)
         scale = dict(colorscale=DIVERGING, zmin=-b, zmax=b, zmid=0)
     show_text = n_cols <= 10
-    traces = [go.Heatmap(
-        z=visible, x=x, y=y, **scale, xgap=1, ygap=1,
-        text=_cell_text(M, allowed, masked_text) if show_text else None,
-        texttemplate="%{text}" if show_text else None, textfont=dict(size=15),
-        customdata=_hover(M, row_desc, col_desc, value_name, allowed, masked_note),
-        hovertemplate="%{customdata}<extra></extra>", showscale=showscale,
-        colorbar=dict(title=colorbar_title, len=0.9) if showscale else None,
-    )]
+    hover = _hover(M, row_desc, col_desc, value_name, allowed, masked_note)
+    heat = dict(type="heatmap", z=visible, x=x, y=y, **scale, xgap=1, ygap=1, textfont=dict(size=15), customdata=hover,
+                hovertemplate="%{customdata}<extra></extra>", showscale=showscale)
+    if show_text:
+        heat.update(text=_cell_text(M, allowed, masked_text), texttemplate="%{text}")
+    if showscale:
+        heat["colorbar"] = dict(title=dict(text=colorbar_title), len=0.9)
+    traces = [heat]
     if allowed is not None and kind != "prob" and (~allowed).any():
         grey = np.where(allowed, np.nan, 0.0)
-        traces.append(go.Heatmap(
-            z=grey, x=x, y=y, colorscale=[[0, MASK_GREY], [1, MASK_GREY]], showscale=False, xgap=1, ygap=1,
-            text=np.where(allowed, "", masked_text), texttemplate="%{text}", textfont=dict(size=17),
-            customdata=_hover(M, row_desc, col_desc, value_name, allowed, masked_note),
-            hovertemplate="%{customdata}<extra></extra>"))
+        traces.append(dict(
+            type="heatmap", z=grey, x=x, y=y, colorscale=[[0, MASK_GREY], [1, MASK_GREY]], showscale=False, xgap=1,
+            ygap=1, text=np.where(allowed, "", masked_text), texttemplate="%{text}", textfont=dict(size=17),
+            customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
     return traces
 
 
-def _axes(fig, rows, cols, row_title, col_title, row=None, col=None, show_rows=True):
-    fig.update_xaxes(tickmode="array", tickvals=list(range(1, len(cols) + 1)), ticktext=cols, side="top",
-                     title=dict(text=col_title, standoff=4) if col_title else None, tickfont=dict(size=15),
-                     showgrid=False, zeroline=False, row=row, col=col)
-    fig.update_yaxes(tickmode="array", tickvals=list(range(1, len(rows) + 1)),
-                     ticktext=rows if show_rows else [""] * len(rows), autorange="reversed",
-                     title=row_title if show_rows else None, tickfont=dict(size=15), showgrid=False,
-                     zeroline=False, row=row, col=col)
+def _axes(rows, cols, row_title, col_title, show_rows=True) -> tuple[dict, dict]:
+    """The x axis (column numbers or words, on top) and the y axis (rows, top down) of one matrix panel."""
+    x = dict(tickmode="array", tickvals=list(range(1, len(cols) + 1)), ticktext=cols, side="top",
+             tickfont=dict(size=15), showgrid=False, zeroline=False)
+    if col_title:
+        x["title"] = dict(text=col_title, standoff=4)
+    y = dict(tickmode="array", tickvals=list(range(1, len(rows) + 1)), ticktext=rows if show_rows else [""] * len(rows),
+             autorange="reversed", tickfont=dict(size=15), showgrid=False, zeroline=False)
+    if show_rows:
+        y["title"] = dict(text=row_title)
+    return x, y
 
 
-def _panel_titles(fig: go.Figure) -> go.Figure:
-    """Subplot titles above the column numbers, which sit on top of each panel."""
-    fig.update_annotations(yshift=30, font=dict(size=18))
-    fig.update_layout(margin=dict(t=90))
-    return fig
+def _panels(lay: dict, height: int) -> dict:
+    """The shared layout over a `subplots` layout, with its subplot titles raised above the column numbers,
+    which sit on top of each panel."""
+    for note in lay["annotations"]:
+        note.update(yshift=30, font=dict(size=18))
+    return {**lay, **layout(height), "margin": dict(l=10, r=10, t=90, b=10)}
 
 
 def _height(n_rows: int) -> int:
@@ -152,18 +158,21 @@ def weights_figure(W_Q: np.ndarray, W_K: np.ndarray, W_V: np.ndarray) -> tuple[g
     mats = {"W_Q": W_Q, "W_K": W_K, "W_V": W_V}
     bound = _signed_bound(*mats.values())
     titles = [f"{math_label(n)} ({W.shape[0]}×{W.shape[1]})" for n, W in mats.items()]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.04)
-    for c, (name, W) in enumerate(mats.items(), start=1):
+    lay, panels = subplots(1, 3, titles, horizontal_spacing=0.04)
+    data = []
+    for c, ((name, W), axes) in enumerate(zip(mats.items(), panels), start=1):
         rows = [str(r) for r in range(1, W.shape[0] + 1)]
         cols = [str(k) for k in range(1, W.shape[1] + 1)]
         for tr in _matrix_traces(W, rows, cols, [f"input component {r}" for r in rows],
                                  [f"output component {k}" for k in cols], math_label(name) + "[r, c]",
                                  bound=bound, showscale=c == 3, colorbar_title="weight"):
-            fig.add_trace(tr, row=1, col=c)
-        _axes(fig, rows, cols, "row r", None, row=1, col=c, show_rows=c == 1)
+            data.append({**tr, **trace_ref(axes)})
+        x, y = _axes(rows, cols, "row r", None, show_rows=c == 1)
+        lay[axes[0]].update(x)
+        lay[axes[1]].update(y)
     table = pd.DataFrame({f"{name}[r,{c}]": M[:, c - 1] for name, M in mats.items() for c in range(1, M.shape[1] + 1)})
     table.insert(0, "r", range(1, W_Q.shape[0] + 1))
-    return _panel_titles(_layout(fig, _height(W_Q.shape[0]) + 50)), table
+    return figure(data, _panels(lay, _height(W_Q.shape[0]) + 50)), table
 
 
 def vectors_figure(M: np.ndarray, words: list[str], name: str,
@@ -172,11 +181,10 @@ def vectors_figure(M: np.ndarray, words: list[str], name: str,
     rows = [word_label(w) for w in words]
     cols = [str(k) for k in range(1, M.shape[1] + 1)]
     row_name = {"X": "x", "O": "o"}.get(name, name.lower())
-    fig = go.Figure(_matrix_traces(M, rows, cols, _describe_words(words, "word", "i"),
-                                   [f"component {k}" for k in cols], math_label(f"{row_name}_i") + "[c]",
-                                   bound=bound, colorbar_title=name))
-    _axes(fig, rows, cols, "word i", f"component of {math_label(row_name + '_i')}")
-    return _layout(fig, _height(len(words))), matrix_table(M, words, row_name)
+    data = _matrix_traces(M, rows, cols, _describe_words(words, "word", "i"), [f"component {k}" for k in cols],
+                          math_label(f"{row_name}_i") + "[c]", bound=bound, colorbar_title=name)
+    x, y = _axes(rows, cols, "word i", f"component of {math_label(row_name + '_i')}")
+    return figure(data, layout(_height(len(words)), xaxis=x, yaxis=y)), matrix_table(M, words, row_name)
 
 
 def qkv_figure(steps: AttentionSteps, words: list[str]) -> tuple[go.Figure, pd.DataFrame]:
@@ -184,18 +192,21 @@ def qkv_figure(steps: AttentionSteps, words: list[str]) -> tuple[go.Figure, pd.D
     mats = {"Q = X W_Q": steps.Q, "K = X W_K": steps.K, "V = X W_V": steps.V}
     letters = ["q", "k", "v"]
     bound = _signed_bound(*mats.values())
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[math_label(n) for n in mats], horizontal_spacing=0.05)
+    lay, panels = subplots(1, 3, [math_label(n) for n in mats], horizontal_spacing=0.05)
     rows = [word_label(w) for w in words]
-    for c, ((name, M), letter) in enumerate(zip(mats.items(), letters), start=1):
+    data = []
+    for c, ((name, M), letter, axes) in enumerate(zip(mats.items(), letters, panels), start=1):
         cols = [str(k) for k in range(1, M.shape[1] + 1)]
         for tr in _matrix_traces(M, rows, cols, _describe_words(words, "word", "i"),
                                  [f"component {k}" for k in cols], math_label(f"{letter}_i") + "[c]",
                                  bound=bound, showscale=c == 3, colorbar_title="value"):
-            fig.add_trace(tr, row=1, col=c)
-        _axes(fig, rows, cols, "word i", None, row=1, col=c, show_rows=c == 1)
+            data.append({**tr, **trace_ref(axes)})
+        x, y = _axes(rows, cols, "word i", None, show_rows=c == 1)
+        lay[axes[0]].update(x)
+        lay[axes[1]].update(y)
     table = pd.concat([matrix_table(steps.Q, words, "q"), matrix_table(steps.K, words, "k").iloc[:, 2:],
                        matrix_table(steps.V, words, "v").iloc[:, 2:]], axis=1)
-    return _panel_titles(_layout(fig, _height(len(words)) + 50)), table
+    return figure(data, _panels(lay, _height(len(words)) + 50)), table
 
 
 def stage_figure(steps: AttentionSteps, words: list[str], stage: str,
@@ -221,15 +232,13 @@ def stage_figure(steps: AttentionSteps, words: list[str], stage: str,
         traces = _matrix_traces(M, labels, labels, _describe_words(words, "query", "i"),
                                 _describe_words(words, "key", "j"), value_name, bound=bound, allowed=allowed,
                                 masked_note=note, colorbar_title="score")
-    fig = go.Figure(traces)
-    _axes(fig, labels, labels, "query word i", "key word j")
+    x, y = _axes(labels, labels, "query word i", "key word j")
+    lay = layout(_height(T) + 30, title, xaxis=x, yaxis=y)
+    lay["margin"]["t"] = 110
     if query is not None:
-        fig.add_shape(type="rect", x0=0.5, x1=T + 0.5, y0=query + 0.5, y1=query + 1.5,
-                      line=dict(color=HIGHLIGHT, width=4))
-    fig.update_layout(title=dict(text=title, y=0.98))
-    fig = _layout(fig, _height(T) + 30, title=title)
-    fig.update_layout(margin=dict(t=110))
-    return fig, square_table(M, words)
+        lay["shapes"] = [dict(type="rect", x0=0.5, x1=T + 0.5, y0=query + 0.5, y1=query + 1.5,
+                              line=dict(color=HIGHLIGHT, width=4))]
+    return figure(traces, lay), square_table(M, words)
 
 
 def temperature_figure(taus: np.ndarray, weights: np.ndarray, words: list[str], tau: float,
@@ -237,22 +246,23 @@ def temperature_figure(taus: np.ndarray, weights: np.ndarray, words: list[str], 
     """How query i's (0-based `query`) weights α_ij change with the temperature τ (log axis), one line per
     key j; `taus`, `weights` from models.attention.temperature_curve."""
     query_word = words[query]
-    fig = go.Figure()
-    for j, w in enumerate(words):
-        fig.add_trace(go.Scatter(
-            x=taus, y=weights[:, j], mode="lines", name=f"j={j + 1} '{word_label(w)}'",
-            line=dict(width=3, color=OKABE_ITO[j % len(OKABE_ITO)], dash="solid" if j < 8 else "dash"),
-            hovertemplate=f"key '{word_label(w, 20)}' (j={j + 1})<br>τ = %{{x:.2f}}<br>α = %{{y:.3f}}<extra></extra>"))
-    fig.add_vline(x=tau, line=dict(color="black", width=2, dash="dot"))
-    # Annotations on a log axis take log10 coordinates (shapes take data coordinates).
-    fig.add_annotation(x=math.log10(tau), y=1.02, yref="y", text=f"τ = {tau:g}", showarrow=False,
-                       xanchor="left", xshift=4, font=dict(size=16))
-    fig.update_xaxes(type="log", title="temperature τ (log scale)", tickvals=[0.1, 0.2, 0.5, 1, 2, 5, 10])
-    fig.update_yaxes(title=f"α for query '{word_label(query_word)}'", range=[-0.02, 1.02])
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, yanchor="top"))
+    data = [dict(type="scatter", x=taus, y=weights[:, j], mode="lines", name=f"j={j + 1} '{word_label(w)}'",
+                 line=dict(width=3, color=OKABE_ITO[j % len(OKABE_ITO)], dash="solid" if j < 8 else "dash"),
+                 hovertemplate=f"key '{word_label(w, 20)}' (j={j + 1})<br>τ = %{{x:.2f}}<br>α = %{{y:.3f}}<extra></extra>")
+            for j, w in enumerate(words)]
+    lay = layout(440, f"weights of query '{word_label(query_word)}' as τ changes",
+                 xaxis=dict(type="log", title=dict(text="temperature τ (log scale)"), tickvals=[0.1, 0.2, 0.5, 1, 2, 5, 10]),
+                 yaxis=dict(title=dict(text=f"α for query '{word_label(query_word)}'"), range=[-0.02, 1.02]),
+                 legend=dict(orientation="h", y=-0.25, yanchor="top"),
+                 # the line at τ spans the plot's height (y in paper units); annotations on a log axis take
+                 # log10 coordinates, shapes data coordinates
+                 shapes=[dict(type="line", x0=tau, x1=tau, xref="x", y0=0, y1=1, yref="y domain",
+                              line=dict(color="black", width=2, dash="dot"))],
+                 annotations=[dict(x=math.log10(tau), y=1.02, yref="y", text=f"τ = {tau:g}", showarrow=False,
+                                   xanchor="left", xshift=4, font=dict(size=16))])
     table = pd.DataFrame(weights, columns=[f"alpha {query + 1},{j} ({w})" for j, w in enumerate(words, start=1)])
     table.insert(0, "tau", taus)
-    return _layout(fig, 440, title=f"weights of query '{word_label(query_word)}' as τ changes"), table
+    return figure(data, lay), table
 
 
 def spread_figure(d_values) -> tuple[go.Figure, pd.DataFrame]:
@@ -260,20 +270,18 @@ def spread_figure(d_values) -> tuple[go.Figure, pd.DataFrame]:
     (models.attention.dot_product_spread; the same numbers on every call)."""
     d_values = np.asarray(d_values, dtype=float)
     sd = dot_product_spread(d_values)
-    fig = go.Figure([
-        go.Scatter(x=d_values, y=sd, mode="lines+markers", name="std of q · k", line=dict(width=3, color=HIGHLIGHT),
-                   hovertemplate="d<sub>k</sub> = %{x}<br>std = %{y:.2f}<extra>q · k</extra>"),
-        go.Scatter(x=d_values, y=np.sqrt(d_values), mode="lines", name="√d<sub>k</sub>",
-                   line=dict(width=2, dash="dot", color="black"), hoverinfo="skip"),
-        go.Scatter(x=d_values, y=sd / np.sqrt(d_values), mode="lines+markers", name="std of q · k / √d<sub>k</sub>",
-                   line=dict(width=3, color=OKABE_ITO[0]),
-                   hovertemplate="d<sub>k</sub> = %{x}<br>std = %{y:.2f}<extra>scaled</extra>"),
-    ])
-    fig.update_xaxes(type="log", title="d<sub>k</sub> (size of q and k, log scale)", tickvals=d_values)
-    fig.update_yaxes(title="standard deviation")
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    data = [
+        dict(type="scatter", x=d_values, y=sd, mode="lines+markers", name="std of q · k",
+             line=dict(width=3, color=HIGHLIGHT), hovertemplate="d<sub>k</sub> = %{x}<br>std = %{y:.2f}<extra>q · k</extra>"),
+        dict(type="scatter", x=d_values, y=np.sqrt(d_values), mode="lines", name="√d<sub>k</sub>",
+             line=dict(width=2, dash="dot", color="black"), hoverinfo="skip"),
+        dict(type="scatter", x=d_values, y=sd / np.sqrt(d_values), mode="lines+markers", name="std of q · k / √d<sub>k</sub>",
+             line=dict(width=3, color=OKABE_ITO[0]), hovertemplate="d<sub>k</sub> = %{x}<br>std = %{y:.2f}<extra>scaled</extra>"),
+    ]
+    lay = layout(360, xaxis=dict(type="log", title=dict(text="d<sub>k</sub> (size of q and k, log scale)"), tickvals=d_values),
+                 yaxis=dict(title=dict(text="standard deviation")), legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     table = pd.DataFrame({"d_k": d_values.astype(int), "std of q.k": sd, "std of q.k / sqrt(d_k)": sd / np.sqrt(d_values)})
-    return _layout(fig, 360), table
+    return figure(data, lay), table
 
 
 # -- the followed row, written out ----------------------------------------------------------------------
