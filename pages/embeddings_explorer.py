@@ -117,10 +117,9 @@ shipped = {m: vectors[m] for m in ue.SHIPPED if m in vectors}
 if len(shipped) < 2:
     st.info("The side-by-side view needs the shipped vectors, which are not available here.")
 else:
-    panels = ue.side_by_side(vectors, method)
-    fig, table = ep.side_by_side(panels, highlight=found)
+    fig, table = ue.side_by_side_figure(vectors, method, found)  # built once per method and search
     ui.plot(fig, f"explorer-side-by-side-{method}", table, key="side",
-            caption=f"The same {len(panels[0][2])} grouped words of the built-in corpus, {proj.METHODS[method]} in 2-D, one "
+            caption=f"The same {table['word'].nunique()} grouped words of the built-in corpus, {proj.METHODS[method]} in 2-D, one "
                     "projection per method (so the orientation of each panel is arbitrary); colours are the groups.")
     purity = ue.purities(vectors)
     st.markdown("Share of grouped words whose 5 nearest neighbours all lie in their own group: "

@@ -38,9 +38,32 @@ def counted(monkeypatch):
         return real(rows, method, dims, seed)
 
     ue._projection.clear()
+    ue._side_by_side_figure.clear()
     monkeypatch.setattr(proj, "project", counting)
     yield calls
     ue._projection.clear()
+    ue._side_by_side_figure.clear()
+
+
+def test_the_shared_side_by_side_figure_is_never_changed_by_a_session():
+    """The side-by-side maps are built once per server and shared: drawing them (plain, then in presenter mode,
+    which restyles a copy) leaves the cached figure as built."""
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    ue._side_by_side_figure.clear()
+    at = open_page(PAGE)
+    assert_clean(at)
+    vectors = {m: E.shipped_vectors(m) for m in ue.SHIPPED}
+    fig, _ = ue.side_by_side_figure(vectors, "pca", ["queen", "king"])
+    before = json.dumps(fig.to_plotly_json(), cls=PlotlyJSONEncoder)
+    for params in ({}, {"presenter": "1"}):
+        at = open_page(PAGE, params)
+        assert_clean(at)
+        assert ue.side_by_side_figure(vectors, "pca", ["queen", "king"])[0] is fig
+    assert json.dumps(fig.to_plotly_json(), cls=PlotlyJSONEncoder) == before
+    assert len(charts(at)) == 3
 
 
 def test_default_view_on_the_shipped_cbow_vectors():

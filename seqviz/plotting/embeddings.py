@@ -6,6 +6,9 @@ Colours: one colour per group, the same group always the same colour in every pa
 Okabe-Ito first, then plotly's "Safe" set); words without a group are grey. Searched words are drawn
 larger with a black ring and always labelled. Cosine similarity is signed, so the heatmap uses the
 app's diverging scale fixed to [-1, 1].
+
+The map figures are built as plain dicts and checked by plotly once (plotting.figure): a map has a trace per
+group and panel, and adding them one by one re-validated the figure each time (most of the explorer's rerun).
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from seqviz.plotting import DIVERGING, FONT, OKABE_ITO
+from seqviz.plotting import DIVERGING, FONT, OKABE_ITO, figure, subplots, trace_ref
 from seqviz.plotting.palette import BLACK, GREY, TEXT_GREY
 
 UNGROUPED = "no group"
@@ -48,28 +50,36 @@ def group_symbols(colours: dict[str, str]) -> dict[str, str]:
     return symbols
 
 
+def _layout_dict(height: int, title: str | None = None, **more) -> dict:
+    """The explorer's layout (projector fonts, a legend of groups) as a dict, with `more`."""
+    out = dict(height=height, font=FONT, hoverlabel=dict(font=dict(size=16)),
+               margin=dict(l=10, r=10, t=60 if title else 20, b=10),
+               legend=dict(title=dict(text="group"), itemsizing="constant", font=dict(size=14)))
+    if title:
+        out["title"] = dict(text=title)
+    return {**out, **more}
+
+
 def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(height=height, font=FONT, title=title, hoverlabel=dict(font_size=16),
-                      margin=dict(l=10, r=10, t=60 if title else 20, b=10),
-                      legend=dict(title="group", itemsizing="constant", font=dict(size=14)))
+    fig.update_layout(**_layout_dict(height), title=title)
     return fig
 
 
 def _traces(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | None], colours: dict[str, str],
             highlight: set[str], labels: bool, showlegend: bool = True) -> list:
-    """One trace per group (legend entries toggle groups), plus one for the searched words on top."""
+    """One trace per group (legend entries toggle groups), plus one for the searched words on top; as dicts."""
     n, dims = coords.shape
     words = np.asarray(words, dtype=object)
     group_of = np.array([g or UNGROUPED for g in groups], dtype=object)
     show_text = labels and n <= MAX_LABELS
-    scatter = go.Scatter3d if dims == 3 else (go.Scattergl if n >= WEBGL_FROM else go.Scatter)
+    scatter = "scatter3d" if dims == 3 else ("scattergl" if n >= WEBGL_FROM else "scatter")
     traces = []
     symbols = group_symbols(colours)
     for g in sorted(set(group_of), key=lambda g: (g == UNGROUPED, g)):
         m = group_of == g
         xyz = {k: coords[m, i] for i, k in enumerate("xyz"[:dims])}
-        traces.append(scatter(
-            **xyz, mode="markers+text" if show_text else "markers", name=g, legendgroup=g, showlegend=showlegend,
+        traces.append(dict(
+            type=scatter, **xyz, mode="markers+text" if show_text else "markers", name=g, legendgroup=g, showlegend=showlegend,
             text=words[m], textposition="top center", textfont=dict(size=12, color=TEXT_GREY),
             customdata=np.stack([words[m], group_of[m]], axis=1),
             marker=dict(size=5 if dims == 3 else 9, color=colours.get(g, GREY), symbol=symbols.get(g, SYMBOLS[0]), opacity=0.85,
@@ -80,8 +90,8 @@ def _traces(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | Non
     hit = np.array([w in highlight for w in words], dtype=bool)
     if hit.any():
         xyz = {k: coords[hit, i] for i, k in enumerate("xyz"[:dims])}
-        traces.append(scatter(
-            **xyz, mode="markers+text", name="searched", legendgroup="searched", showlegend=showlegend,
+        traces.append(dict(
+            type=scatter, **xyz, mode="markers+text", name="searched", legendgroup="searched", showlegend=showlegend,
             text=words[hit], textposition="top center", textfont=dict(size=18, color="black"),
             customdata=np.stack([words[hit], group_of[hit]], axis=1),
             marker=dict(size=8 if dims == 3 else 16, color=[colours.get(g, GREY) for g in group_of[hit]],
@@ -96,14 +106,13 @@ def word_map(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | No
     """The projected words, 2-D or 3-D (coords (N, 2|3)), one colour per group, searched words ringed."""
     table = map_frame(coords, words, groups, axis_titles)
     colours = group_colours(groups)
-    fig = go.Figure(_traces(np.asarray(coords), words, groups, colours, set(highlight), labels))
+    data = _traces(np.asarray(coords), words, groups, colours, set(highlight), labels)
     if coords.shape[1] == 3:
-        fig.update_layout(scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
-                                     zaxis_title=axis_titles[2]))
-        return _layout(fig, 700, title), table
-    fig.update_xaxes(title=axis_titles[0], zeroline=False)
-    fig.update_yaxes(title=axis_titles[1], zeroline=False)
-    return _layout(fig, 620, title), table
+        scene = {f"{k}axis": dict(title=dict(text=t)) for k, t in zip("xyz", axis_titles)}
+        return figure(data, _layout_dict(700, title, scene=scene)), table
+    lay = _layout_dict(620, title, xaxis=dict(title=dict(text=axis_titles[0]), zeroline=False),
+                       yaxis=dict(title=dict(text=axis_titles[1]), zeroline=False))
+    return figure(data, lay), table
 
 
 def side_by_side(panels: Sequence[tuple[str, np.ndarray, Sequence[str], Sequence[str | None]]],
@@ -111,31 +120,33 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray, Sequence[str], Sequence
     """2-D maps of several vector sets next to each other: panels = [(title, coords (N, 2), words, groups)].
     Every panel colours a group the same way; the legend shows each group once."""
     colours = group_colours([g for _, _, _, gs in panels for g in gs])
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, *_ in panels], horizontal_spacing=0.04)
-    for col, (_, coords, words, groups) in enumerate(panels, start=1):
+    lay, axes = subplots(1, len(panels), [t for t, *_ in panels], horizontal_spacing=0.04)
+    data = []
+    for col, ((_, coords, words, groups), panel) in enumerate(zip(panels, axes), start=1):
         for trace in _traces(np.asarray(coords)[:, :2], words, groups, colours, set(highlight), labels,
                              showlegend=col == 1):
-            fig.add_trace(trace, row=1, col=col)
-    fig.update_xaxes(showticklabels=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, zeroline=False)
-    fig.update_annotations(font=dict(size=18))
+            data.append({**trace, **trace_ref(panel)})
+        for name in panel:
+            lay[name].update(showticklabels=False, zeroline=False)
+    for note in lay.get("annotations", []):
+        note["font"] = dict(size=18)
     table = pd.concat([map_frame(c, w, g, ["x", "y"]).assign(vectors=t) for t, c, w, g in panels])
-    return _layout(fig, 520), table
+    return figure(data, {**lay, **_layout_dict(520)}), table
 
 
 def similarity_heatmap(words: Sequence[str], sims: np.ndarray) -> tuple[go.Figure, pd.DataFrame]:
     """Cosine similarities (n, n) of chosen words, diverging scale fixed to [-1, 1], values in the cells."""
     n = len(words)
-    fig = go.Figure(go.Heatmap(
-        z=np.asarray(sims), x=list(words), y=list(words), colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
-        colorbar=dict(title="cos", tickvals=[-1, -0.5, 0, 0.5, 1]),
-        text=np.char.mod("%.2f", np.asarray(sims)), texttemplate="%{text}" if n <= 15 else None,
-        textfont=dict(size=14),
-        hovertemplate="cos(%{y}, %{x}) = %{z:.3f}<extra></extra>",
-    ))
-    fig.update_xaxes(title="word", tickangle=-45 if n > 8 else 0, tickfont=dict(size=16))
-    fig.update_yaxes(title="word", autorange="reversed", tickfont=dict(size=16))
-    return _layout(fig, 160 + 34 * max(n, 4)), similarity_frame(words, sims)
+    heat = dict(type="heatmap", z=np.asarray(sims), x=list(words), y=list(words), colorscale=DIVERGING, zmin=-1, zmax=1,
+                zmid=0, colorbar=dict(title=dict(text="cos"), tickvals=[-1, -0.5, 0, 0.5, 1]),
+                text=np.char.mod("%.2f", np.asarray(sims)), textfont=dict(size=14),
+                hovertemplate="cos(%{y}, %{x}) = %{z:.3f}<extra></extra>")
+    if n <= 15:
+        heat["texttemplate"] = "%{text}"
+    lay = _layout_dict(160 + 34 * max(n, 4),
+                       xaxis=dict(title=dict(text="word"), tickangle=-45 if n > 8 else 0, tickfont=dict(size=16)),
+                       yaxis=dict(title=dict(text="word"), autorange="reversed", tickfont=dict(size=16)))
+    return figure([heat], lay), similarity_frame(words, sims)
 
 
 # -- the numbers behind the figures, as tables ---------------------------------------------------------

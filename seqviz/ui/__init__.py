@@ -86,7 +86,8 @@ def plot(fig, name: str, data=None, key: str | None = None, caption: str | None 
     from seqviz.plotting import styling
 
     fig = styling.for_view(fig, presenter=classroom.presenter_on(), dark=_dark_theme())
-    fig.layout.template = None  # the streamlit theme styles the chart; plotly's default template is 3 KiB a figure
+    if fig.layout.template.to_plotly_json():  # the streamlit theme styles the chart; plotly's default template
+        fig.layout.template = None  # is 3 KiB a figure. A bare figure is only read: a cached one may be shared
     fmt = classroom.export_format()
     height = fig.layout.height or 450
     st.plotly_chart(fig, width="stretch", key=key, theme="streamlit", config={

@@ -421,6 +421,21 @@ def side_by_side(vectors: dict[str, WordVectors], method: str) -> list[tuple]:
             for m, s in shipped.items()]
 
 
+def side_by_side_figure(vectors: dict[str, WordVectors], method: str, highlight: list[str]) -> tuple:
+    """plotting.embeddings.side_by_side of `side_by_side(vectors, method)`: (figure, table), built once per
+    method and searched words for the server (the shipped vectors never change while it runs). The figure is
+    shared by every session that asks, so nothing may change it (ui.plot only reads a bare figure)."""
+    shipped = tuple((m, len(vectors[m].words), fingerprint(vectors[m], tuple(vectors[m].words[:50]))) for m in SHIPPED if m in vectors)
+    return _side_by_side_figure(shipped, method, tuple(highlight), vectors)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _side_by_side_figure(_shipped_key: tuple, method: str, highlight: tuple[str, ...], _vectors) -> tuple:
+    from seqviz.plotting.embeddings import side_by_side as figure_of
+
+    return figure_of(side_by_side(_vectors, method), highlight=list(highlight))
+
+
 # -- the explorer's sections that change one table or figure: fragments (#15) --------------------------------
 # Each reruns alone when its own widgets change, so the map and the side-by-side panels are neither
 # recomputed nor sent again. Their widgets stay bound to the URL (a link reproduces them; tests/
