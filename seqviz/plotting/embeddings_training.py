@@ -5,6 +5,9 @@ Pure builders: numbers in, `(figure, table)` out (the table is the numbers behin
 CSV download); no streamlit, no model. Colours follow the app's
 language: probabilities on the sequential scale fixed to [0, 1]; groups of words in Okabe-Ito colours
 (with a marker shape per block of eight, since there are more groups than safe colours).
+
+Figures are built as plain dicts and checked by plotly once (plotting.figure): trace by trace and axis by
+axis, plotly re-validated the whole figure at every call.
 """
 
 from __future__ import annotations
@@ -15,17 +18,24 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from seqviz.plotting import FONT, OKABE_ITO, SEQUENTIAL
+from seqviz.plotting import FONT, OKABE_ITO, SEQUENTIAL, figure
 from seqviz.plotting.palette import GRID, HIGHLIGHT, WINDOW
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up")
 CENTRE, CONTEXT, OUTSIDE = WINDOW["centre"], WINDOW["context"], WINDOW["outside"]
 
 
-def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=60 if title else 20, b=10),
-                      title=title, hoverlabel=dict(font_size=16), plot_bgcolor="white")
-    return fig
+def _lay(height: int, title: str | None = None, **more) -> dict:
+    """These lessons' layout (projector fonts, a white plot) as a dict, with `more`."""
+    out = dict(height=height, font=FONT, margin=dict(l=10, r=10, t=60 if title else 20, b=10),
+               hoverlabel=dict(font=dict(size=16)), plot_bgcolor="white")
+    if title:
+        out["title"] = dict(text=title)
+    return {**out, **more}
+
+
+def _title(text: str) -> dict:
+    return dict(text=text)
 
 
 def group_style(groups: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -40,18 +50,17 @@ def window_figure(tokens: Sequence[str], centre: int, window: int) -> tuple[go.F
     the rest (grey); the distance to the centre written under each word."""
     n = len(tokens)
     colours = [CENTRE if p == centre else CONTEXT if abs(p - centre) <= window else OUTSIDE for p in range(n)]
-    fig = go.Figure(go.Bar(
-        x=list(range(n)), y=[1] * n, marker_color=colours, text=list(tokens), textposition="inside",
-        insidetextanchor="middle", textfont=dict(size=20, color="white"),
-        customdata=[p - centre for p in range(n)],
-        hovertemplate="%{text}<br>distance from the centre: %{customdata}<extra></extra>"))
-    fig.update_xaxes(tickmode="array", tickvals=list(range(n)),
-                     ticktext=["centre" if p == centre else f"{p - centre:+d}" for p in range(n)],
-                     title="position relative to the centre word", showgrid=False)
-    fig.update_yaxes(visible=False, range=[0, 1])
-    fig.update_layout(bargap=0.08, showlegend=False)
+    bar = dict(type="bar", x=list(range(n)), y=[1] * n, marker=dict(color=colours), text=list(tokens),
+               textposition="inside", insidetextanchor="middle", textfont=dict(size=20, color="white"),
+               customdata=[p - centre for p in range(n)],
+               hovertemplate="%{text}<br>distance from the centre: %{customdata}<extra></extra>")
+    lay = _lay(170, f"Window of {window} word{'s' if window > 1 else ''} each side of “{tokens[centre]}”",
+               xaxis=dict(tickmode="array", tickvals=list(range(n)),
+                          ticktext=["centre" if p == centre else f"{p - centre:+d}" for p in range(n)],
+                          title=_title("position relative to the centre word"), showgrid=False),
+               yaxis=dict(visible=False, range=[0, 1]), bargap=0.08, showlegend=False)
     table = pd.DataFrame({"token": list(tokens), "distance": [p - centre for p in range(n)]})
-    return _layout(fig, 170, f"Window of {window} word{'s' if window > 1 else ''} each side of “{tokens[centre]}”"), table
+    return figure([bar], lay), table
 
 
 def window_tables(pairs, context: Sequence[str], target: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -68,41 +77,38 @@ def negatives_figure(ex) -> tuple[go.Figure, pd.DataFrame]:
     probs = np.r_[t["p_pos"], t["p_neg"]]
     table = pd.DataFrame({"word": [ex.context, *ex.negatives], "role": ["true"] + ["negative"] * len(ex.negatives),
                           "v_dot_u": np.r_[t["s_pos"], t["s_neg"]], "sigma": probs})
-    fig = go.Figure(go.Bar(
-        x=words, y=probs, marker=dict(color=probs, colorscale=SEQUENTIAL, cmin=0, cmax=1,
-                                      colorbar=dict(title="σ(v·u)", tickvals=[0, 0.5, 1])),
-        text=[f"{p:.3f}" for p in probs], textposition="outside",
-        hovertemplate="%{x}<br>σ(v·u) = %{y:.4f}<extra></extra>"))
-    fig.update_yaxes(range=[0, 1.15], title="σ(v·u)")
-    fig.update_xaxes(title="target word", tickangle=-30)
-    return _layout(fig, 380, "The model's belief for the true context word and the negatives"), table
+    bar = dict(type="bar", x=words, y=probs, marker=dict(color=probs, colorscale=SEQUENTIAL, cmin=0, cmax=1,
+                                                         colorbar=dict(title=_title("σ(v·u)"), tickvals=[0, 0.5, 1])),
+               text=[f"{p:.3f}" for p in probs], textposition="outside",
+               hovertemplate="%{x}<br>σ(v·u) = %{y:.4f}<extra></extra>")
+    lay = _lay(380, "The model's belief for the true context word and the negatives",
+               yaxis=dict(range=[0, 1.15], title=_title("σ(v·u)")), xaxis=dict(title=_title("target word"), tickangle=-30))
+    return figure([bar], lay), table
 
 
 def negative_distribution_figure(ex) -> tuple[go.Figure, pd.DataFrame]:
     """P(w) for negatives against the raw word frequency, for the most frequent words of a
     NegativeSamplingExample (share of draws, in %)."""
     words, unigram, smoothed = ex.top_words, ex.p_corpus, ex.p_negative
-    fig = go.Figure([
-        go.Bar(x=list(words), y=100 * unigram, name="frequency in the corpus",
-               marker_color=OKABE_ITO[5], hovertemplate="%{x}: %{y:.2f}%<extra>frequency</extra>"),
-        go.Bar(x=list(words), y=100 * smoothed, name="P(negative) ∝ count^0.75",
-               marker_color=OKABE_ITO[1], hovertemplate="%{x}: %{y:.2f}%<extra>negatives</extra>"),
-    ])
-    fig.update_yaxes(title="share of draws (%)")
-    fig.update_xaxes(title="word (most frequent first)", tickangle=-30)
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    data = [dict(type="bar", x=list(words), y=100 * unigram, name="frequency in the corpus", marker=dict(color=OKABE_ITO[5]),
+                 hovertemplate="%{x}: %{y:.2f}%<extra>frequency</extra>"),
+            dict(type="bar", x=list(words), y=100 * smoothed, name="P(negative) ∝ count^0.75", marker=dict(color=OKABE_ITO[1]),
+                 hovertemplate="%{x}: %{y:.2f}%<extra>negatives</extra>")]
+    lay = _lay(380, "Negatives are drawn from the frequency raised to 3/4: common words less, rare words more",
+               yaxis=dict(title=_title("share of draws (%)")), xaxis=dict(title=_title("word (most frequent first)"), tickangle=-30),
+               barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     table = pd.DataFrame({"word": list(words), "frequency": unigram, "p_negative": smoothed})
-    return _layout(fig, 380, "Negatives are drawn from the frequency raised to 3/4: common words less, rare words more"), table
+    return figure(data, lay), table
 
 
 def loss_curve(epochs: Sequence[float], losses: Sequence[float], ylabel: str = "loss per example",
                title: str = "Training loss") -> tuple[go.Figure, pd.DataFrame]:
     """The loss of a learner's run against the epoch (fractions are points within an epoch)."""
-    fig = go.Figure(go.Scatter(x=list(epochs), y=list(losses), mode="lines", line=dict(color=OKABE_ITO[0], width=3),
-                               hovertemplate="epoch %{x}<br>" + ylabel + " %{y:.4f}<extra></extra>"))
-    fig.update_xaxes(title="epoch", showgrid=True, gridcolor=GRID)
-    fig.update_yaxes(title=ylabel, showgrid=True, gridcolor=GRID)
-    return _layout(fig, 300, title), pd.DataFrame({"epoch": list(epochs), ylabel.replace(" ", "_"): list(losses)})
+    line = dict(type="scatter", x=list(epochs), y=list(losses), mode="lines", line=dict(color=OKABE_ITO[0], width=3),
+                hovertemplate="epoch %{x}<br>" + ylabel + " %{y:.4f}<extra></extra>")
+    lay = _lay(300, title, xaxis=dict(title=_title("epoch"), showgrid=True, gridcolor=GRID),
+               yaxis=dict(title=_title(ylabel), showgrid=True, gridcolor=GRID))
+    return figure([line], lay), pd.DataFrame({"epoch": list(epochs), ylabel.replace(" ", "_"): list(losses)})
 
 
 def projection_figure(tm, epoch: int, labels: bool = True) -> tuple[go.Figure, pd.DataFrame]:
@@ -112,43 +118,45 @@ def projection_figure(tm, epoch: int, labels: bool = True) -> tuple[go.Figure, p
     title = f"{len(words)} words after epoch {epoch}"
     table = pd.DataFrame({"word": list(words), "group": list(groups), "x": points[:, 0], "y": points[:, 1]})
     style = group_style(groups)
-    fig = go.Figure()
     groups = np.asarray(groups)
     words = np.asarray(words)
+    data = []
     for g, (colour, symbol) in style.items():
         m = groups == g
-        fig.add_trace(go.Scatter(
-            x=points[m, 0], y=points[m, 1], mode="markers+text" if labels else "markers", name=g,
+        data.append(dict(
+            type="scatter", x=points[m, 0], y=points[m, 1], mode="markers+text" if labels else "markers", name=g,
             text=words[m], textposition="top center", textfont=dict(size=12, color=colour),
             marker=dict(color=colour, symbol=symbol, size=10, line=dict(width=0.5, color="white")),
             hovertemplate="%{text}<br>" + g + "<br>(%{x:.3f}, %{y:.3f})<extra></extra>"))
-    fig.update_xaxes(title="axis 1 (principal axis of the final vectors)", zeroline=False, showgrid=True, gridcolor=GRID)
-    fig.update_yaxes(title="axis 2", zeroline=False, showgrid=True, gridcolor=GRID)
+    x = dict(title=_title("axis 1 (principal axis of the final vectors)"), zeroline=False, showgrid=True, gridcolor=GRID)
+    y = dict(title=_title("axis 2"), zeroline=False, showgrid=True, gridcolor=GRID)
     if limit is not None:
-        fig.update_xaxes(range=[-limit, limit])
-        fig.update_yaxes(range=[-limit, limit])
-    fig.update_layout(legend=dict(font=dict(size=13), itemsizing="constant"))
-    return _layout(fig, 620, title), table
+        x["range"] = y["range"] = [-limit, limit]
+    lay = _lay(620, title, xaxis=x, yaxis=y, legend=dict(font=dict(size=13), itemsizing="constant"))
+    return figure(data, lay), table
 
 
 def metrics_curve(epochs: Sequence[int], analogy: Sequence[float], purity: Sequence[float],
                   current: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """Analogy accuracy and 5-NN group purity (in %) after each epoch."""
-    fig = go.Figure([
-        go.Scatter(x=list(epochs), y=100 * np.asarray(analogy), name="analogies right (inputs excluded)",
-                   mode="lines+markers", line=dict(color=OKABE_ITO[0], width=3),
-                   hovertemplate="epoch %{x}: %{y:.1f}%<extra>analogies</extra>"),
-        go.Scatter(x=list(epochs), y=100 * np.asarray(purity), name="words whose 5 nearest are in their group",
-                   mode="lines+markers", line=dict(color=OKABE_ITO[1], width=3, dash="dash"),
-                   hovertemplate="epoch %{x}: %{y:.1f}%<extra>purity</extra>"),
-    ])
-    if current is not None:
-        fig.add_vline(x=current, line=dict(color="black", width=2, dash="dot"))
-    fig.update_xaxes(title="epoch", dtick=1 if len(epochs) <= 12 else None)
-    fig.update_yaxes(title="%", range=[0, 102])
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    data = [
+        dict(type="scatter", x=list(epochs), y=100 * np.asarray(analogy), name="analogies right (inputs excluded)",
+             mode="lines+markers", line=dict(color=OKABE_ITO[0], width=3),
+             hovertemplate="epoch %{x}: %{y:.1f}%<extra>analogies</extra>"),
+        dict(type="scatter", x=list(epochs), y=100 * np.asarray(purity), name="words whose 5 nearest are in their group",
+             mode="lines+markers", line=dict(color=OKABE_ITO[1], width=3, dash="dash"),
+             hovertemplate="epoch %{x}: %{y:.1f}%<extra>purity</extra>"),
+    ]
+    x = dict(title=_title("epoch"))
+    if len(epochs) <= 12:
+        x["dtick"] = 1
+    lay = _lay(320, "Quality after each epoch", xaxis=x, yaxis=dict(title=_title("%"), range=[0, 102]),
+               legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    if current is not None:  # the epoch shown, as a dotted line across the plot
+        lay["shapes"] = [dict(type="line", x0=current, x1=current, xref="x", y0=0, y1=1, yref="y domain",
+                              line=dict(color="black", width=2, dash="dot"))]
     table = pd.DataFrame({"epoch": list(epochs), "analogy_accuracy": list(analogy), "purity": list(purity)})
-    return _layout(fig, 320, "Quality after each epoch"), table
+    return figure(data, lay), table
 
 
 # -- GloVe --------------------------------------------------------------------------------------------
@@ -156,55 +164,52 @@ def cooccurrence_heatmap(X: np.ndarray, words: Sequence[str]) -> tuple[go.Figure
     """X_ij for chosen words, coloured by log(1 + X_ij) so small counts stay visible; exact X on hover,
     and the cells where X_ij = 0 (no term in GloVe's objective) marked with a cross."""
     z = np.log1p(X)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=list(words), y=list(words), customdata=X, colorscale=SEQUENTIAL, zmin=0,
-        colorbar=dict(title="log(1+X)"),
-        hovertemplate="X[%{y}, %{x}] = %{customdata:.2f}<extra></extra>"))
+    data = [dict(type="heatmap", z=z, x=list(words), y=list(words), customdata=X, colorscale=SEQUENTIAL, zmin=0,
+                 colorbar=dict(title=_title("log(1+X)")), hovertemplate="X[%{y}, %{x}] = %{customdata:.2f}<extra></extra>")]
     zi, zj = np.nonzero(X == 0)
     if len(zi):
-        fig.add_trace(go.Scatter(x=[words[j] for j in zj], y=[words[i] for i in zi], mode="text", text=["×"] * len(zi),
-                                 textfont=dict(size=20, color=HIGHLIGHT), hoverinfo="skip", showlegend=False))
-    fig.update_xaxes(title="context word j", tickangle=-45, side="bottom")
-    fig.update_yaxes(title="word i", autorange="reversed")
+        data.append(dict(type="scatter", x=[words[j] for j in zj], y=[words[i] for i in zi], mode="text",
+                         text=["×"] * len(zi), textfont=dict(size=20, color=HIGHLIGHT), hoverinfo="skip", showlegend=False))
     n = len(words)
+    lay = _lay(max(360, 140 + 34 * n), "Co-occurrence counts X_ij (× = never within the window: no term in J)",
+               xaxis=dict(title=_title("context word j"), tickangle=-45, side="bottom"),
+               yaxis=dict(title=_title("word i"), autorange="reversed"))
     table = pd.DataFrame(X, index=list(words), columns=list(words)).reset_index(names="word")
-    return _layout(fig, max(360, 140 + 34 * n), "Co-occurrence counts X_ij (× = never within the window: no term in J)"), table
+    return figure(data, lay), table
 
 
 def weighting_figure(x_max: float, alpha: float, marks: dict[str, float] | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """f(x) = min(1, (x/x_max)^alpha) on a log x axis, with chosen pairs' X marked."""
     x = np.logspace(-1, np.log10(max([10 * x_max, *[3 * v for v in (marks or {}).values()]])), 300)
     f = np.minimum(1.0, (x / x_max) ** alpha)
-    fig = go.Figure(go.Scatter(x=x, y=f, mode="lines", line=dict(color=OKABE_ITO[0], width=3), name="f(x)",
-                               hovertemplate="x = %{x:.2f}<br>f(x) = %{y:.3f}<extra></extra>"))
+    data = [dict(type="scatter", x=x, y=f, mode="lines", line=dict(color=OKABE_ITO[0], width=3), name="f(x)",
+                 hovertemplate="x = %{x:.2f}<br>f(x) = %{y:.3f}<extra></extra>")]
     for k, (label, value) in enumerate((marks or {}).items()):
         if value > 0:
             fv = min(1.0, (value / x_max) ** alpha)
-            fig.add_trace(go.Scatter(x=[value], y=[fv], mode="markers+text", text=[label], textposition="bottom right",
-                                     marker=dict(size=13, color=OKABE_ITO[(k + 1) % 8]), name=label,
-                                     hovertemplate=f"{label}<br>X = %{{x:.2f}}<br>f = %{{y:.3f}}<extra></extra>"))
+            data.append(dict(type="scatter", x=[value], y=[fv], mode="markers+text", text=[label], textposition="bottom right",
+                             marker=dict(size=13, color=OKABE_ITO[(k + 1) % 8]), name=label,
+                             hovertemplate=f"{label}<br>X = %{{x:.2f}}<br>f = %{{y:.3f}}<extra></extra>"))
     # a line trace, not add_vline: shapes on a log axis take log10 coordinates
-    fig.add_trace(go.Scatter(x=[x_max, x_max], y=[0, 1.1], mode="lines+text", text=["", "x_max"],
-                             textposition="bottom right", line=dict(color="grey", dash="dot"), hoverinfo="skip"))
+    data.append(dict(type="scatter", x=[x_max, x_max], y=[0, 1.1], mode="lines+text", text=["", "x_max"],
+                     textposition="bottom right", line=dict(color="grey", dash="dot"), hoverinfo="skip"))
     top = max([10 * x_max, *[3 * v for v in (marks or {}).values()]])
-    fig.update_xaxes(type="log", title="co-occurrence count x (log scale)", range=[-1, float(np.log10(top))])
-    fig.update_yaxes(title="weight f(x)", range=[0, 1.1])
-    fig.update_layout(showlegend=False)
+    lay = _lay(340, f"f(x) = min(1, (x / {x_max:g})^{alpha:g})",
+               xaxis=dict(type="log", title=_title("co-occurrence count x (log scale)"), range=[-1, float(np.log10(top))]),
+               yaxis=dict(title=_title("weight f(x)"), range=[0, 1.1]), showlegend=False)
     marks = marks or {}
     table = pd.DataFrame({"pair": list(marks), "X": list(marks.values()),
                           "f": [min(1.0, (v / x_max) ** alpha) for v in marks.values()]})
-    return _layout(fig, 340, f"f(x) = min(1, (x / {x_max:g})^{alpha:g})"), table
+    return figure(data, lay), table
 
 
 def relation_accuracy_figure(by_method: dict[str, dict[str, float]]) -> tuple[go.Figure, pd.DataFrame]:
     """Analogy accuracy per relation (in %), one bar group per method."""
     relations = sorted({r for m in by_method.values() for r in m})
-    fig = go.Figure([go.Bar(name=name, x=relations, y=[100 * acc.get(r, 0) for r in relations],
-                            marker_color=OKABE_ITO[k % 8],
-                            hovertemplate="%{x}<br>" + name + ": %{y:.1f}%<extra></extra>")
-                     for k, (name, acc) in enumerate(by_method.items())])
-    fig.update_yaxes(title="analogies right (%)", range=[0, 105])
-    fig.update_xaxes(title="relation", tickangle=-30)
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _layout(fig, 420, "Analogy accuracy by relation (inputs excluded)"), \
-        pd.DataFrame(by_method).reset_index(names="relation")
+    data = [dict(type="bar", name=name, x=relations, y=[100 * acc.get(r, 0) for r in relations],
+                 marker=dict(color=OKABE_ITO[k % 8]), hovertemplate="%{x}<br>" + name + ": %{y:.1f}%<extra></extra>")
+            for k, (name, acc) in enumerate(by_method.items())]
+    lay = _lay(420, "Analogy accuracy by relation (inputs excluded)",
+               yaxis=dict(title=_title("analogies right (%)"), range=[0, 105]), xaxis=dict(title=_title("relation"), tickangle=-30),
+               barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return figure(data, lay), pd.DataFrame(by_method).reset_index(names="relation")
