@@ -4,6 +4,10 @@ behind them. Pure builders, no streamlit, no model: each `*_figure` returns `(fi
 
 Colours follow the app's language: probabilities on the fixed sequential [0, 1] scale, hidden
 states on the diverging [-1, 1] scale, attributions on the diverging scale, symmetric about 0.
+
+Every figure is built as plain dicts (traces, axes, the subplot layout from plotting.subplots) and checked
+by plotly once (plotting.figure): building them trace by trace and axis by axis re-validated the whole
+figure at every call, most of the page's rerun.
 """
 
 from __future__ import annotations
@@ -11,31 +15,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, subplots, trace_ref
 
 PHENOMENON_LABELS = {"overall": "all test reviews", "held-out template": "held-out template"}
 
 
-def _token_axis(fig: go.Figure, tokens: list[str], row=None, col=None, title: str = "word read, t") -> None:
-    fig.update_xaxes(tickmode="array", tickvals=list(range(1, len(tokens) + 1)), ticktext=list(tokens),
-                     tickangle=-45 if len(tokens) > 12 else 0, tickfont=dict(size=15), title=title, row=row, col=col)
+def _token_axis(tokens: list[str], title: str = "word read, t") -> dict:
+    """The word axis, as an axis dict: steps 1..T labelled by the words, slanted past 12 words."""
+    return dict(tickmode="array", tickvals=list(range(1, len(tokens) + 1)), ticktext=list(tokens),
+                tickangle=-45 if len(tokens) > 12 else 0, tickfont=dict(size=15), title=dict(text=title))
+
+
+def _hline(y: float, axes: tuple[str, str] = ("xaxis", "yaxis"), **line) -> dict:
+    """A horizontal line at y across the panel of `axes` (plotly's add_hline, as a shape dict)."""
+    ref = trace_ref(axes)
+    return dict(type="line", x0=0, x1=1, xref=ref["xaxis"] + " domain", y0=y, y1=y, yref=ref["yaxis"], line=line)
+
+
+_LEGEND_ABOVE = dict(orientation="h", yanchor="bottom", y=1.02, x=0)
 
 
 def predictions_figure(probs: dict[str, np.ndarray], class_names: list[str]) -> tuple[go.Figure, pd.DataFrame]:
     """One horizontal bar per model: p(positive), on [0, 1], with the 0.5 decision line."""
     labels = list(probs)
     p = np.array([probs[k][1] for k in labels])  # (models,)
-    fig = go.Figure(go.Bar(
-        x=p, y=labels, orientation="h", marker=dict(color=p, colorscale=SEQUENTIAL, cmin=0, cmax=1,
-                                                    colorbar=dict(title=f"p({class_names[1]})", tickvals=[0, 0.5, 1])),
+    bar = dict(
+        type="bar", x=p, y=labels, orientation="h",
+        marker=dict(color=p, colorscale=SEQUENTIAL, cmin=0, cmax=1,
+                    colorbar=dict(title=dict(text=f"p({class_names[1]})"), tickvals=[0, 0.5, 1])),
         text=[f"{v:.2f} → {class_names[int(v >= 0.5)]}" for v in p], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}<br>p(" + class_names[1] + ") = %{x:.3f}<extra></extra>"))
-    fig.add_vline(x=0.5, line=dict(color="black", dash="dash", width=2))
-    fig.update_xaxes(range=[0, 1.25], title=f"p({class_names[1]})", tickvals=[0, 0.25, 0.5, 0.75, 1])
-    fig.update_yaxes(autorange="reversed", tickfont=dict(size=16))
-    return _layout(fig, 90 + 48 * len(labels)), _predictions_frame(probs, class_names)
+        hovertemplate="%{y}<br>p(" + class_names[1] + ") = %{x:.3f}<extra></extra>")
+    lay = layout(90 + 48 * len(labels),
+                 xaxis=dict(range=[0, 1.25], title=dict(text=f"p({class_names[1]})"), tickvals=[0, 0.25, 0.5, 0.75, 1]),
+                 yaxis=dict(autorange="reversed", tickfont=dict(size=16)),
+                 shapes=[dict(type="line", x0=0.5, x1=0.5, xref="x", y0=0, y1=1, yref="y domain",
+                              line=dict(color="black", dash="dash", width=2))])
+    return figure([bar], lay), _predictions_frame(probs, class_names)
 
 
 def _predictions_frame(probs: dict[str, np.ndarray], class_names: list[str]) -> pd.DataFrame:
@@ -51,28 +67,29 @@ def reading_figure(tokens: list[str], p_positive: dict[str, np.ndarray], hidden:
     steps = np.arange(1, T + 1)
     rows = 2 if hidden is not None else 1
     H = 0 if hidden is None else hidden.shape[1]
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        row_heights=[0.45, 0.55] if rows == 2 else [1.0])
-    for k, (label, p) in enumerate(p_positive.items()):
-        fig.add_trace(go.Scatter(x=steps, y=p, mode="lines+markers", name=label, customdata=np.array(tokens),
-                                 line=dict(color=OKABE_ITO[k % len(OKABE_ITO)], width=3, dash="dot" if k else "solid"),
-                                 marker=dict(size=9),
-                                 hovertemplate=label + "<br>after '%{customdata}' (t = %{x})<br>p(positive) = %{y:.3f}<extra></extra>"),
-                      row=1, col=1)
-    fig.add_hline(y=0.5, line=dict(color="gray", dash="dash"), row=1, col=1)
-    fig.update_yaxes(range=[-0.03, 1.03], title="p(positive)", tickvals=[0, 0.5, 1], row=1, col=1)
+    lay, panels = subplots(rows, 1, shared_xaxes=True, vertical_spacing=0.06,
+                           row_heights=(0.45, 0.55) if rows == 2 else (1.0,))
+    top = trace_ref(panels[0])
+    data = [dict(type="scatter", x=steps, y=p, mode="lines+markers", name=label, customdata=np.array(tokens),
+                 line=dict(color=OKABE_ITO[k % len(OKABE_ITO)], width=3, dash="dot" if k else "solid"),
+                 marker=dict(size=9),
+                 hovertemplate=label + "<br>after '%{customdata}' (t = %{x})<br>p(positive) = %{y:.3f}<extra></extra>",
+                 **top)
+            for k, (label, p) in enumerate(p_positive.items())]
+    if data:  # plotly's add_hline(row=1) skipped a panel without traces
+        lay["shapes"] = [_hline(0.5, panels[0], color="gray", dash="dash")]
+    lay[panels[0][1]].update(range=[-0.03, 1.03], title=dict(text="p(positive)"), tickvals=[0, 0.5, 1])
     if hidden is not None:
         custom = np.array([list(tokens)] * H)  # (H, T)
-        fig.add_trace(go.Heatmap(z=hidden.T, x=steps, y=np.arange(H), customdata=custom, colorscale=DIVERGING,
-                                 zmin=-1, zmax=1, zmid=0, showlegend=False,
-                                 colorbar=dict(title=state_name, tickvals=[-1, 0, 1], y=0.28, len=0.55),
-                                 hovertemplate="t = %{x} ('%{customdata}')<br>unit %{y}<br>" + state_name
-                                               + " = %{z:.3f}<extra></extra>"), row=2, col=1)
-        fig.update_yaxes(title="hidden unit", autorange="reversed", row=2, col=1)
-    _token_axis(fig, tokens, row=rows, col=1)
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return (_layout(fig, 330 + (10 * H if hidden is not None else 0) + (40 if T > 12 else 0)),
-            _reading_frame(tokens, p_positive, hidden))
+        data.append(dict(type="heatmap", z=hidden.T, x=steps, y=np.arange(H), customdata=custom, colorscale=DIVERGING,
+                         zmin=-1, zmax=1, zmid=0, showlegend=False,
+                         colorbar=dict(title=dict(text=state_name), tickvals=[-1, 0, 1], y=0.28, len=0.55),
+                         hovertemplate="t = %{x} ('%{customdata}')<br>unit %{y}<br>" + state_name
+                                       + " = %{z:.3f}<extra></extra>", **trace_ref(panels[1])))
+        lay[panels[1][1]].update(title=dict(text="hidden unit"), autorange="reversed")
+    lay[panels[-1][0]].update(_token_axis(tokens))
+    lay.update(layout(330 + (10 * H if hidden is not None else 0) + (40 if T > 12 else 0), legend=_LEGEND_ABOVE))
+    return figure(data, lay), _reading_frame(tokens, p_positive, hidden)
 
 
 def _reading_frame(tokens: list[str], p_positive: dict[str, np.ndarray], hidden: np.ndarray | None) -> pd.DataFrame:
@@ -95,14 +112,14 @@ def attribution_figure(tokens: list[str], rows: dict[str, np.ndarray]) -> tuple[
     scale = np.abs(A).max(axis=1, keepdims=True)  # (models, 1)
     Z = A / np.where(scale > 0, scale, 1.0)  # (models, T) in [-1, 1]
     text = np.array([list(tokens)] * len(labels))
-    fig = go.Figure(go.Heatmap(
-        z=Z, x=np.arange(1, len(tokens) + 1), y=labels, text=text, texttemplate="%{text}", textfont=dict(size=16),
-        customdata=A, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0, xgap=2, ygap=4,
-        colorbar=dict(title="a<sub>t</sub> / max|a|", tickvals=[-1, 0, 1]),
-        hovertemplate="%{y}<br>'%{text}' (t = %{x})<br>a = %{customdata:.3f}<extra></extra>"))
-    _token_axis(fig, tokens)
-    fig.update_yaxes(autorange="reversed", tickfont=dict(size=15))
-    return _layout(fig, 110 + 55 * len(labels) + (40 if len(tokens) > 12 else 0)), _attribution_frame(tokens, rows)
+    heat = dict(
+        type="heatmap", z=Z, x=np.arange(1, len(tokens) + 1), y=labels, text=text, texttemplate="%{text}",
+        textfont=dict(size=16), customdata=A, colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0, xgap=2, ygap=4,
+        colorbar=dict(title=dict(text="a<sub>t</sub> / max|a|"), tickvals=[-1, 0, 1]),
+        hovertemplate="%{y}<br>'%{text}' (t = %{x})<br>a = %{customdata:.3f}<extra></extra>")
+    lay = layout(110 + 55 * len(labels) + (40 if len(tokens) > 12 else 0), xaxis=_token_axis(tokens),
+                 yaxis=dict(autorange="reversed", tickfont=dict(size=15)))
+    return figure([heat], lay), _attribution_frame(tokens, rows)
 
 
 def _attribution_frame(tokens: list[str], rows: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -115,18 +132,18 @@ def _attribution_frame(tokens: list[str], rows: dict[str, np.ndarray]) -> pd.Dat
 def accuracy_figure(metrics: dict[str, dict[str, float | None]], counts: dict[str, int]) -> tuple[go.Figure, pd.DataFrame]:
     """Grouped bars: accuracy [0, 1] of every model (a colour each) on every phenomenon (x)."""
     groups = list(next(iter(metrics.values())))
-    fig = go.Figure()
-    for k, (label, acc) in enumerate(metrics.items()):
-        y = np.array([np.nan if acc.get(g) is None else acc[g] for g in groups], dtype=float)
-        fig.add_trace(go.Bar(
-            x=[f"{PHENOMENON_LABELS.get(g, g)}<br>({counts.get(g, 0):,})" for g in groups], y=y, name=label,
-            marker_color=OKABE_ITO[k % len(OKABE_ITO)],
-            hovertemplate=label + "<br>%{x}<br>accuracy %{y:.1%}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color="gray", dash="dash"), annotation_text="chance", annotation_position="top right")
-    fig.update_yaxes(range=[0, 1.02], title="accuracy", tickformat=".0%")
-    fig.update_xaxes(title="test reviews with this phenomenon (how many)", tickfont=dict(size=14))
-    fig.update_layout(barmode="group", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return _layout(fig, 460), _accuracy_frame(metrics, counts)
+    x = [f"{PHENOMENON_LABELS.get(g, g)}<br>({counts.get(g, 0):,})" for g in groups]
+    data = [dict(type="bar", x=x, y=np.array([np.nan if acc.get(g) is None else acc[g] for g in groups], dtype=float),
+                 name=label, marker=dict(color=OKABE_ITO[k % len(OKABE_ITO)]),
+                 hovertemplate=label + "<br>%{x}<br>accuracy %{y:.1%}<extra></extra>")
+            for k, (label, acc) in enumerate(metrics.items())]
+    lay = layout(460, barmode="group", legend=_LEGEND_ABOVE,
+                 yaxis=dict(range=[0, 1.02], title=dict(text="accuracy"), tickformat=".0%"),
+                 xaxis=dict(title=dict(text="test reviews with this phenomenon (how many)"), tickfont=dict(size=14)),
+                 shapes=[_hline(0.5, color="gray", dash="dash")],
+                 annotations=[dict(showarrow=False, text="chance", x=1, xanchor="right", xref="x domain", y=0.5,
+                                   yanchor="bottom", yref="y")])  # add_hline's annotation_position="top right"
+    return figure(data, lay), _accuracy_frame(metrics, counts)
 
 
 def _accuracy_frame(metrics: dict[str, dict[str, float | None]], counts: dict[str, int]) -> pd.DataFrame:
@@ -138,19 +155,24 @@ def confusion_figure(matrices: dict[str, list[list[int]]], class_names: list[str
     """One confusion matrix per model: rows the true class, columns the prediction; colour is the
     share of the row [0, 1], the text the count."""
     labels = list(matrices)
-    fig = make_subplots(rows=1, cols=len(labels), subplot_titles=labels, horizontal_spacing=0.04)
-    for k, label in enumerate(labels, start=1):
+    lay, panels = subplots(1, len(labels), labels, horizontal_spacing=0.04)
+    data = []
+    for k, (label, axes) in enumerate(zip(labels, panels), start=1):
         M = np.array(matrices[label], dtype=float)  # (C, C)
         share = M / np.maximum(M.sum(1, keepdims=True), 1)
-        fig.add_trace(go.Heatmap(z=share, x=class_names, y=class_names, text=M.astype(int), texttemplate="%{text}",
-                                 textfont=dict(size=16), colorscale=SEQUENTIAL, zmin=0, zmax=1, showscale=k == len(labels),
-                                 colorbar=dict(title="share of row", tickformat=".0%"),
-                                 hovertemplate="true %{y}, predicted %{x}<br>%{text} reviews (%{z:.1%} of the row)<extra></extra>"),
-                      row=1, col=k)
-        fig.update_yaxes(autorange="reversed", title="true" if k == 1 else None, showticklabels=k == 1, row=1, col=k)
-        fig.update_xaxes(title="predicted", row=1, col=k)
-    fig.update_annotations(font=dict(size=14))
-    return _layout(fig, 300), _confusion_frame(matrices, class_names)
+        data.append(dict(type="heatmap", z=share, x=class_names, y=class_names, text=M.astype(int),
+                         texttemplate="%{text}", textfont=dict(size=16), colorscale=SEQUENTIAL, zmin=0, zmax=1,
+                         showscale=k == len(labels), colorbar=dict(title=dict(text="share of row"), tickformat=".0%"),
+                         hovertemplate="true %{y}, predicted %{x}<br>%{text} reviews (%{z:.1%} of the row)<extra></extra>",
+                         **trace_ref(axes)))
+        lay[axes[1]].update(autorange="reversed", showticklabels=k == 1)
+        if k == 1:
+            lay[axes[1]]["title"] = dict(text="true")
+        lay[axes[0]]["title"] = dict(text="predicted")
+    for note in lay["annotations"]:
+        note["font"] = {**note.get("font", {}), "size": 14}
+    lay.update(layout(300))
+    return figure(data, lay), _confusion_frame(matrices, class_names)
 
 
 def _confusion_frame(matrices: dict[str, list[list[int]]], class_names: list[str]) -> pd.DataFrame:
@@ -162,37 +184,34 @@ def curve_figure(checks: list[dict]) -> tuple[go.Figure, pd.DataFrame]:
     """Test accuracy of a model in training after each chunk (checks: {"step", "accuracy", "per_phenomenon"}
     as seqviz.tasks.sentiment.score writes them): overall, on negation and on contrast."""
     table = pd.DataFrame([{"step": c["step"], "accuracy": c["accuracy"], **c["per_phenomenon"]} for c in checks])
-    fig = go.Figure()
-    for k, name in enumerate(("overall", "negation", "contrast")):
-        y = table["accuracy" if name == "overall" else name].astype(float).fillna(0)
-        fig.add_trace(go.Scatter(x=table["step"], y=y, mode="lines+markers", name=name,
-                                 line=dict(color=OKABE_ITO[k], width=3),
-                                 hovertemplate=name + "<br>step %{x}<br>accuracy %{y:.1%}<extra></extra>"))
-    fig.update_yaxes(range=[0, 1.02], title="test accuracy", tickformat=".0%")
-    fig.update_xaxes(title="training step")
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return _layout(fig, 320), table
+    data = [dict(type="scatter", x=table["step"],
+                 y=table["accuracy" if name == "overall" else name].astype(float).fillna(0), mode="lines+markers", name=name, line=dict(color=OKABE_ITO[k], width=3),
+                 hovertemplate=name + "<br>step %{x}<br>accuracy %{y:.1%}<extra></extra>")
+            for k, name in enumerate(("overall", "negation", "contrast"))]
+    lay = layout(320, legend=_LEGEND_ABOVE,
+                 yaxis=dict(range=[0, 1.02], title=dict(text="test accuracy"), tickformat=".0%"), xaxis=dict(title=dict(text="training step")))
+    return figure(data, lay), table
 
 
 def seeds_figure(rows: list[dict]) -> tuple[go.Figure, pd.DataFrame]:
     """Accuracy [0, 1] of each model (a colour each) on each group of test reviews (x): one dot per seed,
     a bar at the mean over the seeds. rows: {model, seed, group, accuracy} (labs.sentiment.by_seed)."""
     table = pd.DataFrame(rows, columns=["model", "seed", "group", "accuracy"])
-    fig = go.Figure()
+    data = []
     for k, (label, part) in enumerate(table.groupby("model", sort=False)):
         colour = OKABE_ITO[(k + 1) % len(OKABE_ITO)]
         means = part.groupby("group", sort=False)["accuracy"].mean()
-        fig.add_trace(go.Bar(x=list(means.index), y=means.to_numpy(), name=label, marker_color=colour, opacity=0.55,
-                             offsetgroup=label, hovertemplate=label + "<br>%{x}<br>mean %{y:.1%}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=part["group"], y=part["accuracy"], mode="markers", offsetgroup=label,
-                                 showlegend=False, marker=dict(color=colour, size=10, line=dict(color="black", width=1)),
-                                 customdata=part["seed"], name=label,
-                                 hovertemplate=label + "<br>%{x}<br>seed %{customdata}: %{y:.1%}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color="gray", dash="dash"))
-    fig.update_yaxes(range=[0, 1.02], title="test accuracy", tickformat=".0%")
-    fig.update_xaxes(title="test reviews", tickfont=dict(size=14))
-    fig.update_layout(barmode="group", scattermode="group", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return _layout(fig, 400), table
+        data.append(dict(type="bar", x=list(means.index), y=means.to_numpy(), name=label, marker=dict(color=colour),
+                         opacity=0.55, offsetgroup=label, hovertemplate=label + "<br>%{x}<br>mean %{y:.1%}<extra></extra>"))
+        data.append(dict(type="scatter", x=part["group"], y=part["accuracy"], mode="markers", offsetgroup=label,
+                         showlegend=False, marker=dict(color=colour, size=10, line=dict(color="black", width=1)),
+                         customdata=part["seed"], name=label,
+                         hovertemplate=label + "<br>%{x}<br>seed %{customdata}: %{y:.1%}<extra></extra>"))
+    lay = layout(400, barmode="group", scattermode="group", legend=_LEGEND_ABOVE,
+                 shapes=[_hline(0.5, color="gray", dash="dash")],
+                 yaxis=dict(range=[0, 1.02], title=dict(text="test accuracy"), tickformat=".0%"),
+                 xaxis=dict(title=dict(text="test reviews"), tickfont=dict(size=14)))
+    return figure(data, lay), table
 
 
 def completeness_table(attributions: dict) -> pd.DataFrame:
