@@ -222,43 +222,41 @@ def answer_bars(probs: dict[str, np.ndarray], class_names: list[str],
                 truth: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """The answer p(symbol | whole text) as bars, one series per label (e.g. before / after an
     intervention), on the fixed [0, 1] range, with the dashed line at chance 1/C. Table: symbol, each series."""
-    fig = go.Figure()
-    for k, (label, p) in enumerate(probs.items()):
-        fig.add_trace(go.Bar(x=class_names, y=np.asarray(p), name=label, marker_color=OKABE_ITO[k],
-                             text=[f"{v:.2f}" if v >= 0.005 else "" for v in p], textposition="outside",
-                             hovertemplate=f"{label}<br>%{{x}}: p = %{{y:.4f}}<extra></extra>"))
+    data = [dict(type="bar", x=class_names, y=np.asarray(p), name=label, marker=dict(color=OKABE_ITO[k]),
+                 text=[f"{v:.2f}" if v >= 0.005 else "" for v in p], textposition="outside",
+                 hovertemplate=f"{label}<br>%{{x}}: p = %{{y:.4f}}<extra></extra>")
+            for k, (label, p) in enumerate(probs.items())]
     C = len(class_names)
-    fig.add_hline(y=1 / C, line=dict(dash="dash", color="gray"))
-    fig.add_annotation(x=1, xref="paper", xanchor="left", y=1 / C, yanchor="middle", showarrow=False,
-                       text=f"chance<br>1/{C}", font=dict(color="gray", size=14))  # right of the plot: no bar hides it
+    x = dict(title=dict(text="symbol"), tickfont=dict(size=17))
     if truth is not None:
-        fig.update_xaxes(ticktext=[f"<b>{c}</b><br>true" if i == truth else c for i, c in enumerate(class_names)],
-                         tickvals=class_names)
-    fig.update_xaxes(title="symbol", tickfont=dict(size=17))
-    fig.update_yaxes(range=[0, 1.12], title="probability", tickvals=[0, 0.25, 0.5, 0.75, 1])
-    fig.update_layout(barmode="group", showlegend=len(probs) > 1,
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    _layout(fig, 380)
-    fig.update_layout(margin=dict(r=70))
-    return fig, pd.DataFrame({"symbol": class_names, **{label: np.asarray(p) for label, p in probs.items()}})
+        x.update(ticktext=[f"<b>{c}</b><br>true" if i == truth else c for i, c in enumerate(class_names)],
+                 tickvals=class_names)
+    lay = layout(380, xaxis=x, yaxis=dict(range=[0, 1.12], title=dict(text="probability"), tickvals=[0, 0.25, 0.5, 0.75, 1]),
+                 barmode="group", showlegend=len(probs) > 1, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                 shapes=[dict(type="line", x0=0, x1=1, xref="x domain", y0=1 / C, y1=1 / C, yref="y",
+                              line=dict(dash="dash", color="gray"))],
+                 annotations=[dict(x=1, xref="paper", xanchor="left", y=1 / C, yanchor="middle", showarrow=False,
+                                   text=f"chance<br>1/{C}", font=dict(color="gray", size=14))])  # right of the plot: no bar hides it
+    lay["margin"]["r"] = 70
+    return figure(data, lay), pd.DataFrame({"symbol": class_names, **{label: np.asarray(p) for label, p in probs.items()}})
 
 
 def step_probs_figure(trace: RecurrentTrace, truth: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """trace.step_probs: the answer the model would give if the text ended at step t, over time.
     Table: t, character, each symbol's probability."""
     T, C = trace.step_probs.shape
-    fig = go.Figure(go.Heatmap(
-        z=trace.step_probs.T, x=np.arange(1, T + 1), y=np.arange(C), colorscale=SEQUENTIAL, zmin=0, zmax=1,
-        customdata=np.array([[token_label(tok) for tok in trace.tokens]] * C),
-        colorbar=dict(title="p", tickvals=[0, 0.5, 1]),
-        hovertemplate="t = %{x} ('%{customdata}')<br>%{y}: p = %{z:.3f}<extra></extra>"))
+    heat = dict(type="heatmap", z=trace.step_probs.T, x=np.arange(1, T + 1), y=np.arange(C), colorscale=SEQUENTIAL,
+                zmin=0, zmax=1, customdata=np.array([[token_label(tok) for tok in trace.tokens]] * C),
+                colorbar=dict(title=dict(text="p"), tickvals=[0, 0.5, 1]),
+                hovertemplate="t = %{x} ('%{customdata}')<br>%{y}: p = %{z:.3f}<extra></extra>")
+    lay = layout(380, xaxis=_token_axis(trace.tokens, 14, True, max_labels=20),  # a narrow column: 46 labels would run together
+                 yaxis=dict(title=dict(text="symbol"), tickvals=list(range(C)), ticktext=trace.class_names, autorange="reversed"))
     if truth is not None:
-        fig.add_hrect(y0=truth - 0.5, y1=truth + 0.5, line=dict(color=HIGHLIGHT, width=3))
-    _token_ticks(fig, trace.tokens, max_labels=20)  # it sits in a narrow column: 46 labels would run together
-    fig.update_yaxes(title="symbol", tickvals=list(range(C)), ticktext=trace.class_names, autorange="reversed")
+        lay["shapes"] = [dict(type="rect", x0=0, x1=1, xref="x domain", y0=truth - 0.5, y1=truth + 0.5, yref="y",
+                              line=dict(color=HIGHLIGHT, width=3))]
     table = pd.DataFrame({"t": np.arange(1, T + 1), "character": list(trace.tokens)}).join(
         pd.DataFrame(trace.step_probs, columns=trace.class_names))
-    return _layout(fig, 380), table
+    return figure([heat], lay), table
 
 
 def state_before_after(before: CellTrace, after: CellTrace, tokens: list[str], state: str,
