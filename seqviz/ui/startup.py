@@ -25,9 +25,20 @@ from __future__ import annotations
 
 
 def warm_up() -> None:
-    """What every lesson imports, loaded once in the background at server start (see the module docstring)."""
+    """What every lesson imports, loaded once in the background at server start (see the module docstring),
+    then kept out of the cyclic garbage collector's full passes.
+
+    Why the freeze: torch, plotly, pandas and streamlit leave ~340,000 objects that live as long as the
+    server; Python's full collection walks all of them (~170 ms here, holding the one lock every session's
+    script needs) whenever enough new long-lived objects pile up. `gc.freeze` moves everything alive now
+    into a permanent generation the collector never walks, so a full pass covers only what sessions made
+    since (tests/test_runtime.py). Objects a session had alive at that instant are frozen too: never
+    collected if they later become cyclic garbage, a bounded one-off.
+    """
+    import gc
     import importlib
 
     for name in ("plotly.graph_objects", "pandas", "altair", "seqviz.plotting", "seqviz.plotting.recurrent",
                  "seqviz.ui.recurrent", "seqviz.ui.classroom", "seqviz.ui.room", "seqviz.ui.pack"):
         importlib.import_module(name)
+    gc.freeze()  # no collection first: it would hold the lock ~130 ms while the first visitor waits, to free ~20 objects
