@@ -7,6 +7,10 @@
 each returns the figure and the table behind it. listed / kept write the lesson's numbers.
 
 Values that are exactly 0 (float32 underflow) have no place on a log axis: they are drawn as gaps.
+
+Every figure is built as plain dicts (traces, axes, the subplot layout from plotting.subplots) and checked by
+plotly once (plotting.figure): building them trace by trace and axis by axis re-validated the whole figure
+at every call.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from seqviz import gradients as G
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, _time_axis, math_label, tex_number, token_label
+from seqviz.plotting import (DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, tex_number,
+                             time_axis, token_label, trace_ref)
 
 from seqviz.plotting.palette import ARCHITECTURES as ARCH_COLOURS  # noqa: E402
 GRAD = "‖∂L/∂h<sub>t</sub>‖"
@@ -40,22 +44,26 @@ def _log_range(*arrays) -> list[float]:
     return [float(lo) - 0.1, float(max(hi, lo + 1)) + 0.1]
 
 
-def _log_axis(fig: go.Figure, title: str, *arrays) -> None:
-    """A log y axis over whole decades, with at most ~8 labelled powers of 10 however wide the span."""
+def _log_axis(title: str, *arrays) -> dict:
+    """A log y axis over whole decades, with at most ~8 labelled powers of 10 however wide the span (a dict)."""
     lo, hi = _log_range(*arrays)
-    fig.update_yaxes(type="log", range=[lo, hi], title=title, exponentformat="power",
-                     dtick=max(1, int(np.ceil((hi - lo) / 8))))
+    return dict(type="log", range=[lo, hi], title=dict(text=title), exponentformat="power",
+                dtick=max(1, int(np.ceil((hi - lo) / 8))))
 
 
-def _token_axis(fig: go.Figure, tokens: list[str], row=None, col=None, title: bool = True) -> None:
-    """Tokens under their steps; smaller, then thinned, as texts grow (labels must never overlap)."""
-    _time_axis(fig, tokens, row=row, col=col)
+def _token_axis(tokens: list[str], title: bool = True) -> dict:
+    """Tokens under their steps, as an x axis dict; smaller, then thinned, as texts grow (labels must never
+    overlap)."""
     T = len(tokens)
     every = max(1, int(np.ceil(T / 60)))
     ticks = list(range(1, T + 1, every))
-    fig.update_xaxes(tickvals=ticks, ticktext=[token_label(tokens[t - 1]) for t in ticks],
-                     tickfont=dict(size=20 if T <= 30 else 15), range=[0.5, T + 0.5],
-                     title=f"input character {math_label('x_t')} at step t" if title else None, row=row, col=col)
+    axis = {**time_axis(tokens), "tickvals": ticks, "ticktext": [token_label(tokens[t - 1]) for t in ticks],
+            "tickfont": dict(size=20 if T <= 30 else 15), "range": [0.5, T + 0.5]}
+    if title:
+        axis["title"] = dict(text=f"input character {math_label('x_t')} at step t")
+    else:
+        del axis["title"]
+    return axis
 
 
 def _hover(name: str, what: str = GRAD) -> str:
@@ -71,28 +79,30 @@ def gradient_curves_figure(tokens: list[str], curves: dict[str, dict[str, np.nda
     "the fraction of the end's gradient that reaches step t".
     """
     stages = list(curves)
-    fig = make_subplots(rows=len(stages), cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=[s for s in stages])
+    lay, panels = subplots(len(stages), 1, stages, shared_xaxes=True, vertical_spacing=0.1)
     steps = np.arange(1, len(tokens) + 1)
     labels = np.array([token_label(t) for t in tokens])
-    drawn = []
-    for r, stage in enumerate(stages, start=1):
+    label = f"{GRAD} / ‖∂L/∂h<sub>T</sub>‖" if relative else GRAD
+    data, drawn = [], []
+    for r, (stage, axes) in enumerate(zip(stages, panels), start=1):
         for name, norms in curves[stage].items():
             y = _positive(norms)
             if relative:
                 y = y / y[-1]
             drawn.append(y)
-            fig.add_trace(go.Scatter(
-                x=steps, y=y, customdata=labels, mode="lines+markers", name=name, legendgroup=name,
+            data.append(dict(
+                type="scatter", x=steps, y=y, customdata=labels, mode="lines+markers", name=name, legendgroup=name,
                 showlegend=r == 1, line=dict(color=ARCH_COLOURS.get(name), width=3), marker=dict(size=6),
-                hovertemplate=_hover(f"{name}, {stage}", f"{GRAD} / ‖∂L/∂h<sub>T</sub>‖" if relative else GRAD)),
-                row=r, col=1)
-        _token_axis(fig, tokens, row=r, col=1, title=r == len(stages))
-    label = f"{GRAD} / ‖∂L/∂h<sub>T</sub>‖" if relative else GRAD
-    _log_axis(fig, label, *drawn)
-    fig.update_annotations(font=dict(size=18))
-    fig.update_layout(legend=dict(orientation="h", y=1.06, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 330 * len(stages) + 60), G.curves_table(tokens, curves)
+                hovertemplate=_hover(f"{name}, {stage}", label), **trace_ref(axes)))
+        lay[axes[0]].update(_token_axis(tokens, title=r == len(stages)))
+    y_axis = _log_axis(label, *drawn)
+    for axes in panels:
+        lay[axes[1]].update(y_axis)
+    for note in lay.get("annotations", ()):
+        note["font"] = {**note.get("font", {}), "size": 18}
+    lay.update(layout(330 * len(stages) + 60),
+               legend=dict(orientation="h", y=1.06, yanchor="bottom", x=1, xanchor="right"))
+    return figure(data, lay), G.curves_table(tokens, curves)
 
 
 def scaled_rnn_figure(tokens: list[str], norms: np.ndarray, reference: np.ndarray, factor: float,
@@ -100,21 +110,19 @@ def scaled_rnn_figure(tokens: list[str], norms: np.ndarray, reference: np.ndarra
     """The vanilla RNN's ‖∂L/∂h_t‖ with W_hh × factor (solid), and with W_hh as it is (dashed). Table: both curves."""
     steps = np.arange(1, len(tokens) + 1)
     labels = np.array([token_label(t) for t in tokens])
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=steps, y=_positive(reference), customdata=labels, mode="lines", name=f"W_hh × 1 (ρ = {rho_ref:.2f})",
-        line=dict(color="grey", width=2, dash="dash"), hovertemplate=_hover("W_hh × 1")))
-    fig.add_trace(go.Scatter(
-        x=steps, y=_positive(norms), customdata=labels, mode="lines+markers",
-        name=f"W_hh × {factor:g} (ρ = {rho:.2f})", line=dict(color=ARCH_COLOURS["Vanilla RNN"], width=3),
-        marker=dict(size=7), hovertemplate=_hover(f"W_hh × {factor:g}")))
-    _token_axis(fig, tokens)
-    _log_axis(fig, GRAD, norms, reference)
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    for tr in fig.data:
-        tr.name = math_label(tr.name)
+    data = [
+        dict(type="scatter", x=steps, y=_positive(reference), customdata=labels, mode="lines",
+             name=math_label(f"W_hh × 1 (ρ = {rho_ref:.2f})"), line=dict(color="grey", width=2, dash="dash"),
+             hovertemplate=_hover("W_hh × 1")),
+        dict(type="scatter", x=steps, y=_positive(norms), customdata=labels, mode="lines+markers",
+             name=math_label(f"W_hh × {factor:g} (ρ = {rho:.2f})"),
+             line=dict(color=ARCH_COLOURS["Vanilla RNN"], width=3), marker=dict(size=7),
+             hovertemplate=_hover(f"W_hh × {factor:g}")),
+    ]
+    lay = layout(420, xaxis=_token_axis(tokens), yaxis=_log_axis(GRAD, norms, reference),
+                 legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     table = G.curves_table(tokens, {f"W_hh x {factor:g}": {"Vanilla RNN": norms}, "W_hh x 1": {"Vanilla RNN": reference}})
-    return _layout(fig, 420), table
+    return figure(data, lay), table
 
 
 def jacobian_products_figure(tokens: list[str], jac: G.RNNJacobians,
@@ -126,23 +134,22 @@ def jacobian_products_figure(tokens: list[str], jac: G.RNNJacobians,
                                         ("||J_T...J_(t+1)||", "||dL/dh_t|| / ||dL/dh_T||", "||J_t||"))
     steps = np.arange(1, len(tokens) + 1)
     labels = np.array([token_label(t) for t in tokens])
-    fig = go.Figure()
     series = [
         ("‖J<sub>T</sub> ⋯ J<sub>t+1</sub>‖ (bound)", products, dict(color="black", width=3), "lines+markers"),
         ("‖∂L/∂h<sub>t</sub>‖ / ‖∂L/∂h<sub>T</sub>‖ (actual)", grad_ratio,
          dict(color=ARCH_COLOURS["Vanilla RNN"], width=3), "lines+markers"),
         ("‖J<sub>t</sub>‖ (one step)", step_norms, dict(color="grey", width=2, dash="dot"), "lines"),
     ]
-    for name, y, line, mode in series:
-        fig.add_trace(go.Scatter(x=steps, y=_positive(y), customdata=labels, mode=mode, name=name, line=line,
-                                 marker=dict(size=6), hovertemplate=_hover(name, "value")))
-    if k is not None:
-        fig.add_vline(x=k, line=dict(color=OKABE_ITO[1], width=3), annotation_text=f"k = {k}",
-                      annotation_font=dict(size=16), annotation_position="top")
-    _token_axis(fig, tokens)
-    _log_axis(fig, "spectral norm", products, grad_ratio, step_norms)
-    fig.update_layout(legend=dict(orientation="h", y=1.08, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 440), table
+    data = [dict(type="scatter", x=steps, y=_positive(y), customdata=labels, mode=mode, name=name, line=line,
+                 marker=dict(size=6), hovertemplate=_hover(name, "value")) for name, y, line, mode in series]
+    lay = layout(440, xaxis=_token_axis(tokens), yaxis=_log_axis("spectral norm", products, grad_ratio, step_norms),
+                 legend=dict(orientation="h", y=1.08, yanchor="bottom", x=1, xanchor="right"))
+    if k is not None:  # a line at step k over the plot's height, labelled above it (what add_vline draws)
+        lay["shapes"] = [dict(type="line", x0=k, x1=k, xref="x", y0=0, y1=1, yref="y domain",
+                              line=dict(color=OKABE_ITO[1], width=3))]
+        lay["annotations"] = [dict(text=f"k = {k}", font=dict(size=16), showarrow=False, x=k, xref="x",
+                                   xanchor="center", y=1, yref="y domain", yanchor="bottom")]
+    return figure(data, lay), table
 
 
 def jacobian_heatmap(jac: G.RNNJacobians, t: int) -> tuple[go.Figure, pd.DataFrame]:
@@ -155,35 +162,37 @@ def jacobian_heatmap(jac: G.RNNJacobians, t: int) -> tuple[go.Figure, pd.DataFra
     H = W_hh.shape[0]
     units = np.arange(H)
     bound = float(np.abs(W_hh).max()) or 1.0
-    fig = make_subplots(rows=1, cols=3, column_widths=[0.06, 0.47, 0.47], horizontal_spacing=0.04,
-                        shared_yaxes=True,
-                        subplot_titles=[math_label(f"1 - h_{t}²"), math_label("W_hh"),
-                                        math_label(f"J_{t} = diag(1 - h_{t}²) W_hh")])
-    fig.add_trace(go.Heatmap(
-        z=slope[:, None], x=["1 − h²"], y=units, colorscale=SEQUENTIAL, zmin=0, zmax=1,
-        colorbar=dict(title="1 − h²", x=1.01, y=0.78, len=0.45, tickvals=[0, 0.5, 1]),
-        hovertemplate="unit i = %{y}<br>1 − h<sub>t</sub>[i]² = %{z:.4f}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Heatmap(
-        z=W_hh, x=units, y=units, colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
-        colorbar=dict(title="W, J", x=1.01, y=0.25, len=0.45),
-        hovertemplate="row i = %{y}, column j = %{x}<br>W<sub>hh</sub>[i, j] = %{z:.4f}<extra></extra>"),
-        row=1, col=2)
-    fig.add_trace(go.Heatmap(
-        z=J, x=units, y=units, customdata=np.repeat(slope[:, None], H, axis=1), colorscale=DIVERGING,
-        zmin=-bound, zmax=bound, zmid=0, showscale=False,
-        hovertemplate=("row i = %{y}, column j = %{x}<br>J[i, j] = (1 − h[i]²) · W<sub>hh</sub>[i, j]"
-                       "<br>= %{customdata:.4f} × W<sub>hh</sub>[i, j] = %{z:.4f}<extra></extra>")),
-        row=1, col=3)
+    # the titles name step t: set after the (cached, per shape) layout, so each t does not cache one more
+    lay, panels = subplots(1, 3, ["1 - h_t²", "W_hh", "J_t"], column_widths=(0.06, 0.47, 0.47),
+                           horizontal_spacing=0.04, shared_yaxes=True)
+    titles = [math_label(f"1 - h_{t}²"), math_label("W_hh"), math_label(f"J_{t} = diag(1 - h_{t}²) W_hh")]
+    data = [
+        dict(type="heatmap", z=slope[:, None], x=["1 − h²"], y=units, colorscale=SEQUENTIAL, zmin=0, zmax=1,
+             colorbar=dict(title=dict(text="1 − h²"), x=1.01, y=0.78, len=0.45, tickvals=[0, 0.5, 1]),
+             hovertemplate="unit i = %{y}<br>1 − h<sub>t</sub>[i]² = %{z:.4f}<extra></extra>", **trace_ref(panels[0])),
+        dict(type="heatmap", z=W_hh, x=units, y=units, colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
+             colorbar=dict(title=dict(text="W, J"), x=1.01, y=0.25, len=0.45),
+             hovertemplate="row i = %{y}, column j = %{x}<br>W<sub>hh</sub>[i, j] = %{z:.4f}<extra></extra>",
+             **trace_ref(panels[1])),
+        dict(type="heatmap", z=J, x=units, y=units, customdata=np.repeat(slope[:, None], H, axis=1),
+             colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0, showscale=False,
+             hovertemplate=("row i = %{y}, column j = %{x}<br>J[i, j] = (1 − h[i]²) · W<sub>hh</sub>[i, j]"
+                            "<br>= %{customdata:.4f} × W<sub>hh</sub>[i, j] = %{z:.4f}<extra></extra>"),
+             **trace_ref(panels[2])),
+    ]
     tick = dict(dtick=4 if H > 16 else 1)
-    fig.update_yaxes(autorange=False, range=[H - 0.5, -0.5], **tick)  # row 0 on top, no padding
-    fig.update_yaxes(title=math_label("row i (unit of h_t)"), row=1, col=1)
-    for c in (2, 3):
-        fig.update_xaxes(title=math_label("column j (unit of h_{t-1})"), range=[-0.5, H - 0.5], row=1, col=c, **tick)
-    fig.update_xaxes(showticklabels=False, row=1, col=1)
-    fig.update_annotations(font=dict(size=18))
-    fig = _layout(fig, 560)
-    fig.update_layout(margin=dict(t=60))
-    return fig, G.jacobian_matrix_table(jac, t)
+    for c, (x, y) in enumerate(panels, start=1):
+        lay[y].update(autorange=False, range=[H - 0.5, -0.5], **tick)  # row 0 on top, no padding
+        if c == 1:
+            lay[y]["title"] = dict(text=math_label("row i (unit of h_t)"))
+            lay[x]["showticklabels"] = False
+        else:
+            lay[x].update(title=dict(text=math_label("column j (unit of h_{t-1})")), range=[-0.5, H - 0.5], **tick)
+    for note, title in zip(lay["annotations"], titles):
+        note.update(text=title, font={**note.get("font", {}), "size": 18})
+    lay.update(layout(560))
+    lay["margin"]["t"] = 60
+    return figure(data, lay), G.jacobian_matrix_table(jac, t)
 
 
 # -- numbers in the lesson's sentences (st.markdown with LaTeX) ------------------------------------------
