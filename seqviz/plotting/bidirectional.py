@@ -8,6 +8,9 @@ Pure builders (trace in, figure out; no streamlit, no model). The names match th
 
 Every array is in time order (the backward cell's too), so column t of every figure is position t.
 States use the app's diverging scale fixed to [-1, 1]; probabilities are drawn on a fixed [0, 1] axis.
+Every figure is built as plain dicts (traces, axes, shapes, the subplot layout from plotting.subplots) and
+checked by plotly once (plotting.figure): building them trace by trace and axis by axis re-validated the
+whole figure at every call.
 
     reading_diagram(tokens, t)                   what each direction has read at step t
     direction_heatmaps(trace, t)                 h→_t and h←_t, units x time, one above the other
@@ -23,9 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, _layout, _time_axis, math_label, token_label
+from seqviz.plotting import DIVERGING, OKABE_ITO, figure, layout, math_label, subplots, time_axis, token_label, trace_ref
 from seqviz.plotting.palette import BACKWARD, BIAS_GREY, FORWARD, GRID, UNIT_OUTLINE
 from seqviz.models.recurrent import RecurrentTrace
 
@@ -35,51 +37,61 @@ H_BWD = math_label("h←_t")
 H_CAT = f"[{H_FWD} ; {H_BWD}]"
 FWD_COLOUR, BWD_COLOUR = FORWARD, BACKWARD  # blue reads left to right, vermillion right to left
 MODEL_COLOURS = [OKABE_ITO[2], OKABE_ITO[1], OKABE_ITO[3], OKABE_ITO[5]]
+LEGEND = dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right")
 
 
-def _outline_step(fig: go.Figure, t: int | None, **where) -> None:
-    if t is not None:
-        fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color=UNIT_OUTLINE, width=3), **where)
+def _outline_step(t: int | None, x: str = "x", y: str = "y") -> list[dict]:
+    """Step t outlined over the panel's height (what add_vrect draws), as a list of shape dicts: none without t."""
+    if t is None:
+        return []
+    return [dict(type="rect", x0=t - 0.5, x1=t + 0.5, xref=x, y0=0, y1=1, yref=f"{y} domain",
+                 line=dict(color=UNIT_OUTLINE, width=3))]
+
+
+def _hline(y: float, **line) -> dict:
+    """A horizontal line across the plot at y (what add_hline draws), as a shape dict."""
+    return dict(type="line", x0=0, x1=1, xref="x domain", y0=y, y1=y, yref="y", line=line)
 
 
 def _state_heatmap(z: np.ndarray, tokens: list[str], name: str, showscale: bool,
-                   ylabels: list[str] | None = None) -> go.Heatmap:
-    """z (T, n) -> an n x time heatmap on the fixed diverging [-1, 1] scale; rows labelled ylabels on hover."""
+                   ylabels: list[str] | None = None) -> dict:
+    """z (T, n) -> an n x time heatmap trace dict on the fixed diverging [-1, 1] scale; rows labelled ylabels
+    on hover."""
     T, n = z.shape
     custom = np.array([[token_label(tok) for tok in tokens]] * n)  # (n, T)
     rows = np.array([[lab] * T for lab in (ylabels or [f"unit {j}" for j in range(n)])])  # (n, T)
-    return go.Heatmap(
-        z=z.T, x=np.arange(1, T + 1), y=np.arange(n), customdata=custom, text=rows, name=name,
+    return dict(
+        type="heatmap", z=z.T, x=np.arange(1, T + 1), y=np.arange(n), customdata=custom, text=rows, name=name,
         colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0, showscale=showscale,
-        colorbar=dict(title="value", tickvals=[-1, 0, 1], len=0.8),
+        colorbar=dict(title=dict(text="value"), tickvals=[-1, 0, 1], len=0.8),
         hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>%{{text}}<br>{name} = %{{z:.3f}}<extra></extra>")
 
 
 def reading_diagram(tokens: list[str], t: int) -> go.Figure:
     """The text in a row, with what each cell has read by step t: x_1..x_t forwards, x_t..x_T backwards."""
     T = len(tokens)
-    fig = go.Figure(go.Scatter(
-        x=np.arange(1, T + 1), y=np.zeros(T), mode="text", text=[token_label(tok) for tok in tokens],
-        textfont=dict(size=24, color="black"), hoverinfo="skip", showlegend=False))
+    data = [dict(type="scatter", x=np.arange(1, T + 1), y=np.zeros(T), mode="text",
+                 text=[token_label(tok) for tok in tokens], textfont=dict(size=24, color="black"), hoverinfo="skip",
+                 showlegend=False)]
     # Shaded spans: what each cell has read when it produces its state at t.
-    fig.add_shape(type="rect", x0=0.55, x1=t + 0.45, y0=0.35, y1=0.95, line_width=0, fillcolor=FWD_COLOUR, opacity=0.15)
-    fig.add_shape(type="rect", x0=t - 0.45, x1=T + 0.45, y0=-0.95, y1=-0.35, line_width=0, fillcolor=BWD_COLOUR,
-                  opacity=0.15)
-    fig.add_shape(type="rect", x0=t - 0.45, x1=t + 0.45, y0=-0.3, y1=0.3, line=dict(color="black", width=3))
+    shapes = [
+        dict(type="rect", x0=0.55, x1=t + 0.45, y0=0.35, y1=0.95, line=dict(width=0), fillcolor=FWD_COLOUR, opacity=0.15),
+        dict(type="rect", x0=t - 0.45, x1=T + 0.45, y0=-0.95, y1=-0.35, line=dict(width=0), fillcolor=BWD_COLOUR,
+             opacity=0.15),
+        dict(type="rect", x0=t - 0.45, x1=t + 0.45, y0=-0.3, y1=0.3, line=dict(color="black", width=3)),
+    ]
     arrow = dict(showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=3, xref="x", yref="y", axref="x", ayref="y")
-    fig.add_annotation(x=t + 0.3, y=0.65, ax=0.7, ay=0.65, arrowcolor=FWD_COLOUR, name="forward", **arrow)
-    fig.add_annotation(x=t - 0.3, y=-0.65, ax=T + 0.3, ay=-0.65, arrowcolor=BWD_COLOUR, name="backward", **arrow)
+    notes = [dict(x=t + 0.3, y=0.65, ax=0.7, ay=0.65, arrowcolor=FWD_COLOUR, name="forward", **arrow),
+             dict(x=t - 0.3, y=-0.65, ax=T + 0.3, ay=-0.65, arrowcolor=BWD_COLOUR, name="backward", **arrow)]
     for y, text, colour in ((0.65, f"{H_FWD} has read x<sub>1</sub>…x<sub>t</sub>", FWD_COLOUR),
                             (-0.65, f"{H_BWD} has read x<sub>t</sub>…x<sub>T</sub>", BWD_COLOUR)):
-        fig.add_annotation(xref="paper", yref="y", x=0, y=y, xanchor="right", showarrow=False, text=text,
-                           font=dict(size=17, color=colour))
-    fig.update_xaxes(range=[0.4, T + 0.6], tickmode="array", tickvals=[t], ticktext=[f"t = {t}"],
-                     tickfont=dict(size=16), showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[-1, 1], visible=False)
-    fig.update_layout(plot_bgcolor="white")
-    _layout(fig, 190)
-    fig.update_layout(margin=dict(l=230, r=10, t=10, b=10))
-    return fig
+        notes.append(dict(xref="paper", yref="y", x=0, y=y, xanchor="right", showarrow=False, text=text,
+                          font=dict(size=17, color=colour)))
+    lay = layout(190, xaxis=dict(range=[0.4, T + 0.6], tickmode="array", tickvals=[t], ticktext=[f"t = {t}"],
+                                 tickfont=dict(size=16), showgrid=False, zeroline=False),
+                 yaxis=dict(range=[-1, 1], visible=False), plot_bgcolor="white", shapes=shapes, annotations=notes)
+    lay["margin"] = dict(l=230, r=10, t=10, b=10)
+    return figure(data, lay)
 
 
 def direction_heatmaps(trace: RecurrentTrace, t: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
@@ -87,21 +99,26 @@ def direction_heatmaps(trace: RecurrentTrace, t: int | None = None) -> tuple[go.
     Table: states_table."""
     fwd, bwd = trace.layers[0][0], trace.layers[0][1]
     H = fwd.hidden.shape[1]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=[
+    lay, panels = subplots(2, 1, [
         f"forward cell {H_FWD} = cell(x<sub>t</sub>, h→<sub>t-1</sub>): reads left to right  ⟶",
-        f"⟵  backward cell {H_BWD} = cell(x<sub>t</sub>, h←<sub>t+1</sub>): reads right to left"])
-    fig.add_trace(_state_heatmap(fwd.hidden, trace.tokens, "h→", True), row=1, col=1)
-    fig.add_trace(_state_heatmap(bwd.hidden, trace.tokens, "h←", False), row=2, col=1)
-    for row in (1, 2):
-        _time_axis(fig, trace.tokens, row=row, col=1)
-        fig.update_yaxes(title="hidden unit", autorange="reversed", dtick=4 if H > 8 else 1, row=row, col=1)
-        _outline_step(fig, t, row=row, col=1)
-    fig.update_xaxes(title=None, showticklabels=True, row=1, col=1)
-    for ann, colour in zip(fig.layout.annotations, (FWD_COLOUR, BWD_COLOUR)):
-        ann.font = dict(size=17, color=colour)
-    _layout(fig, 280 + 2 * 14 * H)
-    fig.update_layout(margin=dict(t=40))
-    return fig, states_table(trace)
+        f"⟵  backward cell {H_BWD} = cell(x<sub>t</sub>, h←<sub>t+1</sub>): reads right to left"],
+        shared_xaxes=True, vertical_spacing=0.14)
+    data, shapes = [], []
+    for row, (hidden, name, axes) in enumerate(((fwd.hidden, "h→", panels[0]), (bwd.hidden, "h←", panels[1])), start=1):
+        ref = trace_ref(axes)
+        data.append({**_state_heatmap(hidden, trace.tokens, name, row == 1), **ref})
+        lay[axes[0]].update(time_axis(trace.tokens))
+        lay[axes[1]].update(title=dict(text="hidden unit"), autorange="reversed", dtick=4 if H > 8 else 1)
+        shapes += _outline_step(t, ref["xaxis"], ref["yaxis"])
+    del lay[panels[0][0]]["title"]  # the time axis is named once, under the bottom panel
+    lay[panels[0][0]]["showticklabels"] = True
+    for note, colour in zip(lay["annotations"], (FWD_COLOUR, BWD_COLOUR)):
+        note["font"] = dict(size=17, color=colour)
+    lay.update(layout(280 + 2 * 14 * H))
+    lay["margin"]["t"] = 40
+    if shapes:
+        lay["shapes"] = shapes
+    return figure(data, lay), states_table(trace)
 
 
 def concat_heatmap(trace: RecurrentTrace, t: int | None = None) -> tuple[go.Figure, pd.DataFrame]:
@@ -110,18 +127,18 @@ def concat_heatmap(trace: RecurrentTrace, t: int | None = None) -> tuple[go.Figu
     out = trace.output
     H = out.shape[1] // 2
     ylabels = [f"h→[{j}]" for j in range(H)] + [f"h←[{j}]" for j in range(H)]
-    fig = go.Figure(_state_heatmap(out, trace.tokens, "[h→ ; h←]", True, ylabels))
-    fig.add_hline(y=H - 0.5, line=dict(color="black", width=3))  # where h→ ends and h← begins
-    _time_axis(fig, trace.tokens)
+    heat = _state_heatmap(out, trace.tokens, "[h→ ; h←]", True, ylabels)
+    heat["colorbar"]["x"] = 1.08
     ticks = list(range(0, 2 * H, 4))
-    fig.update_yaxes(title=f"component of {H_CAT}", autorange="reversed", tickmode="array", tickvals=ticks,
-                     ticktext=[ylabels[j] for j in ticks], tickfont=dict(size=14))
-    for y, text, colour in ((H / 2 - 0.5, H_FWD, FWD_COLOUR), (1.5 * H - 0.5, H_BWD, BWD_COLOUR)):
-        fig.add_annotation(xref="paper", x=1.005, y=y, text=text, xanchor="left", showarrow=False,
-                           font=dict(size=20, color=colour))
-    fig.data[0].colorbar.x = 1.08
-    _outline_step(fig, t)
-    return _layout(fig, 140 + 2 * 12 * H), states_table(trace)
+    notes = [dict(xref="paper", x=1.005, y=y, text=text, xanchor="left", showarrow=False,
+                  font=dict(size=20, color=colour))
+             for y, text, colour in ((H / 2 - 0.5, H_FWD, FWD_COLOUR), (1.5 * H - 0.5, H_BWD, BWD_COLOUR))]
+    lay = layout(140 + 2 * 12 * H, xaxis=time_axis(trace.tokens),
+                 yaxis=dict(title=dict(text=f"component of {H_CAT}"), autorange="reversed", tickmode="array",
+                            tickvals=ticks, ticktext=[ylabels[j] for j in ticks], tickfont=dict(size=14)),
+                 # the first line: where h→ ends and h← begins
+                 shapes=[_hline(H - 0.5, color="black", width=3), *_outline_step(t)], annotations=notes)
+    return figure([heat], lay), states_table(trace)
 
 
 def readout_split(output: np.ndarray, W_hy: np.ndarray, b_y: np.ndarray, positive: int = 1,
@@ -153,21 +170,17 @@ def readout_split_figure(split: dict[str, np.ndarray], tokens: list[str], t: int
     Table: t, character and every part of the split."""
     T = len(tokens)
     steps = np.arange(1, T + 1)
-    fig = go.Figure()
-    for key, label, colour in (("forward", f"from {H_FWD}", FWD_COLOUR), ("backward", f"from {H_BWD}", BWD_COLOUR),
-                               ("bias", "bias", BIAS_GREY)):
-        fig.add_trace(go.Bar(x=steps, y=split[key], name=label, marker_color=colour,
-                             hovertemplate=f"t = %{{x}}<br>{label}: %{{y:+.2f}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=steps, y=split["score"], mode="markers", name="score (sum)",
-                             marker=dict(symbol="diamond", size=14, color="black"),
-                             hovertemplate="t = %{x}<br>score = %{y:+.2f}<extra></extra>"))
-    fig.add_hline(y=0, line=dict(color="black", width=1))
-    _time_axis(fig, tokens)
-    fig.update_yaxes(title=f"score for '{positive_name}' (log-odds)")
-    fig.update_layout(barmode="relative", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    _outline_step(fig, t)
+    data = [dict(type="bar", x=steps, y=split[key], name=label, marker=dict(color=colour),
+                 hovertemplate=f"t = %{{x}}<br>{label}: %{{y:+.2f}}<extra></extra>")
+            for key, label, colour in (("forward", f"from {H_FWD}", FWD_COLOUR),
+                                       ("backward", f"from {H_BWD}", BWD_COLOUR), ("bias", "bias", BIAS_GREY))]
+    data.append(dict(type="scatter", x=steps, y=split["score"], mode="markers", name="score (sum)",
+                     marker=dict(symbol="diamond", size=14, color="black"),
+                     hovertemplate="t = %{x}<br>score = %{y:+.2f}<extra></extra>"))
+    lay = layout(380, xaxis=time_axis(tokens), yaxis=dict(title=dict(text=f"score for '{positive_name}' (log-odds)")),
+                 barmode="relative", legend=LEGEND, shapes=[_hline(0, color="black", width=1), *_outline_step(t)])
     table = pd.DataFrame({"t": steps, "character": list(tokens), **split})
-    return _layout(fig, 380), table
+    return figure(data, lay), table
 
 
 def comparison_figure(models: dict[str, RecurrentTrace], tokens: list[str], truth: list[int], t: int | None = None,
@@ -179,23 +192,21 @@ def comparison_figure(models: dict[str, RecurrentTrace], tokens: list[str], trut
     """
     T = len(tokens)
     steps = np.arange(1, T + 1)
-    fig = go.Figure()
-    fig.add_hrect(y0=0.5, y1=1.05, fillcolor=GRID, line_width=0, layer="below")
-    for k, (name, trace) in enumerate(models.items()):
-        fig.add_trace(go.Scatter(
-            x=steps, y=trace.probs[:, positive], mode="lines+markers", name=name,
-            line=dict(width=4, color=MODEL_COLOURS[k % len(MODEL_COLOURS)], dash="solid" if k == 0 else "dash"),
-            marker=dict(size=10), hovertemplate=f"t = %{{x}}<br>{name}: p = %{{y:.3f}}<extra></extra>"))
+    data = [dict(type="scatter", x=steps, y=trace.probs[:, positive], mode="lines+markers", name=name,
+                 line=dict(width=4, color=MODEL_COLOURS[k % len(MODEL_COLOURS)], dash="solid" if k == 0 else "dash"),
+                 marker=dict(size=10), hovertemplate=f"t = %{{x}}<br>{name}: p = %{{y:.3f}}<extra></extra>")
+            for k, (name, trace) in enumerate(models.items())]
     class_name = next(iter(models.values())).class_names[positive] if models else "positive"
-    fig.add_trace(go.Scatter(
-        x=steps, y=np.asarray(truth, dtype=float), mode="markers", name="true tag",
-        marker=dict(symbol="square-open", size=20, color="black", line=dict(width=3)),
-        hovertemplate="t = %{x}<br>true tag %{y:.0f}<extra></extra>"))
-    _time_axis(fig, tokens)
-    fig.update_yaxes(title=f"p('{class_name}')", range=[-0.05, 1.05], tickvals=[0, 0.5, 1])
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    _outline_step(fig, t)
-    return _layout(fig, 400), comparison_table(models, tokens, truth, positive)
+    data.append(dict(type="scatter", x=steps, y=np.asarray(truth, dtype=float), mode="markers", name="true tag",
+                     marker=dict(symbol="square-open", size=20, color="black", line=dict(width=3)),
+                     hovertemplate="t = %{x}<br>true tag %{y:.0f}<extra></extra>"))
+    # the band where a model says yes, under the lines (what add_hrect draws), then step t
+    band = dict(type="rect", x0=0, x1=1, xref="x domain", y0=0.5, y1=1.05, yref="y", fillcolor=GRID,
+                line=dict(width=0), layer="below")
+    lay = layout(400, xaxis=time_axis(tokens),
+                 yaxis=dict(title=dict(text=f"p('{class_name}')"), range=[-0.05, 1.05], tickvals=[0, 0.5, 1]),
+                 legend=LEGEND, shapes=[band, *_outline_step(t)])
+    return figure(data, lay), comparison_table(models, tokens, truth, positive)
 
 
 # -- the numbers behind the figures ----------------------------------------------------------------
