@@ -94,17 +94,32 @@ def started(page, runs: AppRuns, mark: int, within_s: float = 3.0) -> bool:
     return False
 
 
+def pss(pid: int) -> int:
+    """Proportional set bytes of a process and its children: a page shared by k of them counts 1/k in each,
+    so the sum is what they hold together (an RSS sum counts every shared page in each process: the training
+    worker shares torch's pages with the fork server it was forked from). 0 where the kernel does not say."""
+    total = 0
+    proc = psutil.Process(pid)
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_full_info().pss
+        except (psutil.Error, AttributeError):
+            pass
+    return total
+
+
 class ServerSampler:
     """Samples a server's resident memory (process and children) and CPU use every `every_s` seconds
     in a background thread: `with ServerSampler(pid) as s: ...` then s.peak_rss, s.cpu_pct (a list,
-    percent of one core, so up to 100 x cores); s.cpu_time() is the CPU seconds used so far."""
+    percent of one core, so up to 100 x cores); s.cpu_time() is the CPU seconds used so far; s.peak_pss the
+    largest proportional-set sum (see `pss`), sampled every fourth round (reading smaps costs more)."""
 
     def __init__(self, pid: int, every_s: float = 0.5):
         import threading
 
         self.proc = psutil.Process(pid)
         self.every_s = every_s
-        self.peak_rss = 0
+        self.peak_rss = self.peak_pss = 0
         self.rss: list[int] = []
         self.cpu_pct: list[float] = []
         self._stop = threading.Event()
@@ -142,10 +157,15 @@ class ServerSampler:
                 return
             self.rss.append(r)
             self.peak_rss = max(self.peak_rss, r)
+            if len(self.rss) % 4 == 1:
+                try:
+                    self.peak_pss = max(self.peak_pss, pss(self.proc.pid))
+                except psutil.Error:
+                    return
 
     def reset(self) -> None:
         """Forget the figures so far (keep sampling): the next phase's peak alone."""
-        self.peak_rss, self.rss, self.cpu_pct = 0, [], []
+        self.peak_rss, self.peak_pss, self.rss, self.cpu_pct = 0, 0, [], []
 
     def __enter__(self) -> "ServerSampler":
         self._thread.start()

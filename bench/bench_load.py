@@ -290,7 +290,7 @@ def main() -> None:
         if ref is None:
             raise SystemExit(f"no lesson with a slider among {lessons}")
         alone = asyncio.run(single(url, ref, args.single, args))
-        idle_rss = sampler.peak_rss
+        idle_rss, idle_pss = sampler.peak_rss, sampler.peak_pss
         sampler.reset()
         cpu0, me0 = sampler.cpu_time(), psutil.Process().cpu_times()
         elapsed = asyncio.run(crowd(url, lessons, ref, args, stats))
@@ -330,7 +330,12 @@ def main() -> None:
            f"{1e3 * cpu_used / max(stats.actions, 1):.0f} CPU ms per action; the simulated students themselves "
            f"used {students_cpu:.0f} CPU s on the same cores")
     report("load_server_peak_rss_mib", f"{sampler.peak_rss / MiB:.0f}",
-           f"{idle_rss / MiB:.0f} MiB before the crowd (after warm-up and the single student)")
+           f"{idle_rss / MiB:.0f} MiB before the crowd (after warm-up and the single student); the sum of the "
+           "server's and its children's RSS, so pages the training worker shares with the process it was forked "
+           "from count twice")
+    report("load_server_peak_pss_mib", f"{sampler.peak_pss / MiB:.0f}",
+           f"{idle_pss / MiB:.0f} MiB before the crowd; proportional set size, each shared page counted once "
+           "over the processes: the memory the server and its workers hold together")
 
 
 if __name__ == "__main__":
