@@ -25,24 +25,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from seqviz.models.seq2seq import BeamNode, Seq2SeqTrace
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, math_label
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, trace_ref
 from seqviz.plotting.palette import HIGHLIGHT, LIGHT_GREY
 from seqviz.plotting.attention import word_label
 from seqviz.tasks.translation import BUCKET_NAMES
 
+LEGEND_TOP = dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right")
 GOLD = HIGHLIGHT  # vermillion: apart from every Viridis colour for every colour vision (tests/test_palettes.py)
 CHOSEN = HIGHLIGHT
 
 
-def _word_axis(fig: go.Figure, words: list[str], axis: str, title: str, row=None, col=None) -> None:
-    """Words repeat ("the ... the"), so the axis is numeric (1..n) with the words as tick labels."""
-    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+def word_axis(words: list[str], axis: str, title: str) -> dict:
+    """Words repeat ("the ... the"), so the axis is numeric (1..n) with the words as tick labels: the axis dict
+    of an x (source) or y (output, top to bottom) axis."""
     kwargs = dict(tickangle=-45 if len(words) <= 16 else -90) if axis == "x" else dict(autorange="reversed")
-    update(tickmode="array", tickfont=dict(size=15), tickvals=list(range(1, len(words) + 1)), ticktext=[word_label(w) for w in words],
-           title=title, row=row, col=col, **kwargs)
+    return dict(tickmode="array", tickfont=dict(size=15), tickvals=list(range(1, len(words) + 1)),
+                ticktext=[word_label(w) for w in words], title=dict(text=title), **kwargs)
 
 
 def attention_map(trace: Seq2SeqTrace, alignment: tuple[int, ...] | None = None,
@@ -81,43 +81,43 @@ def weights_heatmap(weights, source_tokens: list[str], output_tokens: list[str],
     src = [word_label(w) for w in source_tokens]
     out = [word_label(w) for w in output_tokens]
     custom = np.array([[[out[i], i + 1, src[j], j + 1] for j in range(S)] for i in range(T)], dtype=object)
-    fig = go.Figure(go.Heatmap(
-        z=W, x=np.arange(1, S + 1), y=np.arange(1, T + 1), customdata=custom,
-        colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title="α", tickvals=[0, 0.5, 1]),
+    data = [dict(
+        type="heatmap", z=W, x=np.arange(1, S + 1), y=np.arange(1, T + 1), customdata=custom,
+        colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title=dict(text="α"), tickvals=[0, 0.5, 1]),
         hovertemplate="output '%{customdata[0]}' (i = %{customdata[1]})<br>source '%{customdata[2]}' "
-                      "(j = %{customdata[3]})<br>α = %{z:.3f}<extra></extra>"))
+                      "(j = %{customdata[3]})<br>α = %{z:.3f}<extra></extra>")]
     if alignment is not None:
         cells = [(g + 1, i + 1) for i, g in enumerate(alignment[:T]) if g >= 0]
         if cells:
-            fig.add_trace(go.Scatter(
-                x=[c[0] for c in cells], y=[c[1] for c in cells], mode="markers", name="gold alignment",
+            data.append(dict(
+                type="scatter", x=[c[0] for c in cells], y=[c[1] for c in cells], mode="markers", name="gold alignment",
                 marker=dict(symbol="square-open", size=17, color=GOLD, line=dict(width=3)),
                 hovertemplate="gold: output i = %{y} translates source j = %{x}<extra></extra>"))
-    if step is not None:
-        fig.add_hrect(y0=step - 0.5, y1=step + 0.5, line=dict(color="white", width=3))
-    _word_axis(fig, list(source_tokens), "x", "source word x<sub>j</sub>")
-    _word_axis(fig, list(output_tokens), "y", "output word y<sub>i</sub>")
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, 170 + 24 * T), weights_table(W, source_tokens, output_tokens)
+    lay = layout(170 + 24 * T, legend=LEGEND_TOP, xaxis=word_axis(list(source_tokens), "x", "source word x<sub>j</sub>"),
+                 yaxis=word_axis(list(output_tokens), "y", "output word y<sub>i</sub>"))
+    if step is not None:  # the current output row outlined (what add_hrect draws)
+        lay["shapes"] = [dict(type="rect", x0=0, x1=1, xref="x domain", y0=step - 0.5, y1=step + 0.5, yref="y",
+                              line=dict(color="white", width=3))]
+    return figure(data, lay), weights_table(W, source_tokens, output_tokens)
 
 
 def training_curve(steps: list[int], values: list[float], current: int | None = None,
                    title: str = "exact match (test sentences)") -> tuple[go.Figure, pd.DataFrame]:
     """A held-out metric in [0, 1] against training step (the snapshot steps, or the learner's chunks),
     with the current step marked."""
-    fig = go.Figure(go.Scatter(x=list(steps), y=list(values), mode="lines+markers", name=title,
-                               line=dict(color=OKABE_ITO[0], width=3), marker=dict(size=9),
-                               hovertemplate="step %{x}<br>" + title + " %{y:.1%}<extra></extra>"))
+    data = [dict(type="scatter", x=list(steps), y=list(values), mode="lines+markers", name=title,
+                 line=dict(color=OKABE_ITO[0], width=3), marker=dict(size=9),
+                 hovertemplate="step %{x}<br>" + title + " %{y:.1%}<extra></extra>")]
     if current is not None and current in steps:
         k = list(steps).index(current)
-        fig.add_trace(go.Scatter(x=[current], y=[values[k]], mode="markers", name="this step",
-                                 marker=dict(size=18, color=GOLD, symbol="circle-open", line=dict(width=3)),
-                                 hovertemplate="step %{x}: %{y:.1%}<extra></extra>"))
+        data.append(dict(type="scatter", x=[current], y=[values[k]], mode="markers", name="this step",
+                         marker=dict(size=18, color=GOLD, symbol="circle-open", line=dict(width=3)),
+                         hovertemplate="step %{x}: %{y:.1%}<extra></extra>"))
     last = max(max(steps, default=1), 1)  # from step 0, so one chunk's single point sits where it belongs
-    fig.update_xaxes(title="training step", range=[-0.03 * last, 1.05 * last])
-    fig.update_yaxes(title=title, range=[-0.03, 1.05], tickformat=".0%")
-    fig.update_layout(showlegend=False)
-    return _layout(fig, 300), pd.DataFrame({"step": list(steps), "exact_match": list(values)})
+    lay = layout(300, showlegend=False,
+                 xaxis=dict(title=dict(text="training step"), range=[-0.03 * last, 1.05 * last]),
+                 yaxis=dict(title=dict(text=title), range=[-0.03, 1.05], tickformat=".0%"))
+    return figure(data, lay), pd.DataFrame({"step": list(steps), "exact_match": list(values)})
 
 
 def step_attention_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd.DataFrame]:
@@ -127,20 +127,20 @@ def step_attention_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd
     S = len(e)
     x = np.arange(1, S + 1)
     words = [word_label(w) for w in trace.source_tokens]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
-                        subplot_titles=[f"scores {math_label('e_{ij}')} (before softmax)",
-                                        f"weights {math_label('α_{ij}')} = softmax"])
-    fig.add_trace(go.Bar(x=x, y=e, customdata=words, marker_color=OKABE_ITO[0], name="e",
-                         hovertemplate="'%{customdata}' (j = %{x})<br>e = %{y:.3f}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Bar(x=x, y=a, customdata=words, marker=dict(color=a, colorscale=SEQUENTIAL, cmin=0, cmax=1),
-                         name="α", hovertemplate="'%{customdata}' (j = %{x})<br>α = %{y:.3f}<extra></extra>"),
-                  row=2, col=1)
-    fig.update_yaxes(title="score", row=1, col=1)
-    fig.update_yaxes(title="weight", range=[0, 1], row=2, col=1)
-    _word_axis(fig, trace.source_tokens, "x", "source word x<sub>j</sub>", row=2, col=1)
-    fig.update_layout(showlegend=False)
+    lay, axes = subplots(2, 1, titles=(f"scores {math_label('e_{ij}')} (before softmax)",
+                                       f"weights {math_label('α_{ij}')} = softmax"),
+                         shared_xaxes=True, vertical_spacing=0.12)
+    data = [dict(type="bar", x=x, y=e, customdata=words, marker=dict(color=OKABE_ITO[0]), name="e",
+                 hovertemplate="'%{customdata}' (j = %{x})<br>e = %{y:.3f}<extra></extra>", **trace_ref(axes[0])),
+            dict(type="bar", x=x, y=a, customdata=words, marker=dict(color=a, colorscale=SEQUENTIAL, cmin=0, cmax=1),
+                 name="α", hovertemplate="'%{customdata}' (j = %{x})<br>α = %{y:.3f}<extra></extra>",
+                 **trace_ref(axes[1]))]
+    lay[axes[0][1]].update(title=dict(text="score"))
+    lay[axes[1][1]].update(title=dict(text="weight"), range=[0, 1])
+    lay[axes[1][0]].update(word_axis(trace.source_tokens, "x", "source word x<sub>j</sub>"))
+    lay.update(layout(480, showlegend=False))
     table = pd.DataFrame({"j": x, "source word": trace.source_tokens, "e_ij": e, "alpha_ij": a})
-    return _layout(fig, 480), table
+    return figure(data, lay), table
 
 
 VECTOR_NAMES = ("s_i", "c_i", "h̃_i")
@@ -151,17 +151,19 @@ def step_vectors_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd.D
     i = step - 1
     vectors = [trace.decoder_states[i], trace.contexts[i], trace.attentional[i]]
     labels = ["state " + math_label("s_i"), "context " + math_label("c_i"), "output " + math_label("h̃_i")]
-    fig = make_subplots(rows=3, cols=1, vertical_spacing=0.1)
-    for r, (name, label, v) in enumerate(zip(VECTOR_NAMES, labels, vectors), start=1):
-        fig.add_trace(go.Heatmap(
-            z=v[None, :], x=np.arange(len(v)), y=[label], colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
-            showscale=r == 1, colorbar=dict(title="value", tickvals=[-1, 0, 1]),
-            hovertemplate=f"{math_label(name)}" + "[%{x}] = %{z:.3f}<extra></extra>"), row=r, col=1)
-        fig.update_xaxes(showticklabels=r == 3, title="unit" if r == 3 else None, row=r, col=1)
-    fig.update_yaxes(tickfont=dict(size=15))
+    lay, axes = subplots(3, 1, vertical_spacing=0.1)
+    data = []
+    for r, (name, label, v, ax) in enumerate(zip(VECTOR_NAMES, labels, vectors, axes), start=1):
+        data.append(dict(
+            type="heatmap", z=v[None, :], x=np.arange(len(v)), y=[label], colorscale=DIVERGING, zmin=-1, zmax=1,
+            zmid=0, showscale=r == 1, colorbar=dict(title=dict(text="value"), tickvals=[-1, 0, 1]),
+            hovertemplate=f"{math_label(name)}" + "[%{x}] = %{z:.3f}<extra></extra>", **trace_ref(ax)))
+        lay[ax[0]].update(showticklabels=r == 3, **(dict(title=dict(text="unit")) if r == 3 else {}))
+        lay[ax[1]].update(tickfont=dict(size=15))
+    lay.update(layout(300))
     table = pd.DataFrame({"unit": range(len(vectors[0])), "s_i": vectors[0], "h_tilde_i": vectors[2]})
     table = table.join(pd.DataFrame({"c_i": vectors[1]}), how="outer")  # c_i has 2·He units, s_i H
-    return _layout(fig, 300), table
+    return figure(data, lay), table
 
 
 def top_k_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd.DataFrame]:
@@ -170,14 +172,14 @@ def top_k_figure(trace: Seq2SeqTrace, step: int) -> tuple[go.Figure, pd.DataFram
     words, probs = trace.top_tokens[i], trace.top_probs[i]
     chosen = trace.output_tokens[i]
     colors = [CHOSEN if w == chosen else OKABE_ITO[0] for w in words]
-    fig = go.Figure(go.Bar(
-        x=probs, y=[word_label(w) for w in words], orientation="h", marker_color=colors,
-        text=[f"{p:.3f}" for p in probs], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: p = %{x:.4f}<extra></extra>"))
-    fig.update_xaxes(title=f"p({math_label('y_i')} | {math_label('y_{<i}')}, x)", range=[0, 1.3],
-                     tickvals=[0, 0.25, 0.5, 0.75, 1])
-    fig.update_yaxes(autorange="reversed", title="next word")
-    return _layout(fig, 300), pd.DataFrame({"word": words, "p": probs})
+    data = [dict(type="bar",
+                 x=probs, y=[word_label(w) for w in words], orientation="h", marker=dict(color=colors),
+                 text=[f"{p:.3f}" for p in probs], textposition="outside", cliponaxis=False,
+                 hovertemplate="%{y}: p = %{x:.4f}<extra></extra>")]
+    lay = layout(300, xaxis=dict(title=dict(text=f"p({math_label('y_i')} | {math_label('y_{<i}')}, x)"), range=[0, 1.3],
+                                 tickvals=[0, 0.25, 0.5, 0.75, 1]),
+                 yaxis=dict(autorange="reversed", title=dict(text="next word")))
+    return figure(data, lay), pd.DataFrame({"word": words, "p": probs})
 
 
 # -- beam search -------------------------------------------------------------------------------------------
@@ -212,16 +214,15 @@ def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> tuple[go.
             xs += [px, s + 1, None]
             ys += [py, r, None]
     nodes = [(s + 1, r, n) for s, level in enumerate(tree) for r, n in enumerate(level)]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color=LIGHT_GREY, width=1.5),
-                             hoverinfo="skip", name="kept hypotheses"))
-    fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color=CHOSEN, width=5),
-                             hoverinfo="skip", name="chosen"))
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["&lt;bos&gt;"], textposition="top center",
-                             marker=dict(size=12, color="black"), hoverinfo="skip", showlegend=False))
+    data = [dict(type="scatter", x=ex, y=ey, mode="lines", line=dict(color=LIGHT_GREY, width=1.5),
+                 hoverinfo="skip", name="kept hypotheses"),
+            dict(type="scatter", x=cx, y=cy, mode="lines", line=dict(color=CHOSEN, width=5),
+                 hoverinfo="skip", name="chosen"),
+            dict(type="scatter", x=[0], y=[0], mode="markers+text", text=["&lt;bos&gt;"], textposition="top center",
+                 marker=dict(size=12, color="black"), hoverinfo="skip", showlegend=False)]
     scores = np.array([n.score for _, _, n in nodes])
-    fig.add_trace(go.Scatter(
-        x=[x for x, _, _ in nodes], y=[y for _, y, _ in nodes], mode="markers+text", name="hypothesis",
+    data.append(dict(
+        type="scatter", x=[x for x, _, _ in nodes], y=[y for _, y, _ in nodes], mode="markers+text", name="hypothesis",
         text=[word_label(n.token) if len(tree) <= MAX_LABELLED_STEPS or (x - 1, y) in chosen else ""
               for x, y, n in nodes],
         textposition=["top center" if len(tree) <= MAX_LABELLED_STEPS or x % 2 else "bottom center"
@@ -231,18 +232,20 @@ def beam_tree_figure(tree: list[list[BeamNode]], tokens: list[str]) -> tuple[go.
                             dtype=object),
         marker=dict(size=[16 if (x - 1, y) in chosen else 10 for x, y, _ in nodes], color=scores,
                     colorscale=SEQUENTIAL, cmax=0, cmin=min(float(scores.min()), -1e-3) if len(scores) else -1,
-                    colorbar=dict(title="log p"), symbol=["square" if n.finished else "circle" for _, _, n in nodes],
+                    colorbar=dict(title=dict(text="log p")), symbol=["square" if n.finished else "circle" for _, _, n in nodes],
                     line=dict(width=1, color="black")),
         hovertemplate="step %{x}, rank %{y}: '%{customdata[2]}'<br>cumulative log p = %{customdata[0]:.4f}"
                       "<br>%{customdata[1]}<extra></extra>"))
     width = max(len(level) for level in tree) if tree else 1
-    fig.update_xaxes(title="output position (0 = &lt;bos&gt;)", dtick=1 if len(tree) <= 30 else None,
-                     range=[-0.9, len(tree) + 0.5])
-    fig.update_yaxes(title="rank in the beam (0 = best)", autorange="reversed", dtick=1, range=[width - 0.5, -0.8])
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    xaxis = dict(title=dict(text="output position (0 = &lt;bos&gt;)"), range=[-0.9, len(tree) + 0.5])
+    if len(tree) <= 30:
+        xaxis["dtick"] = 1
+    lay = layout(200 + 55 * width, legend=LEGEND_TOP, xaxis=xaxis,
+                 yaxis=dict(title=dict(text="rank in the beam (0 = best)"), autorange="reversed", dtick=1,
+                            range=[width - 0.5, -0.8]))
     table = pd.DataFrame([{"step": s + 1, "rank": r, "word": n.token, "log_p": n.score, "parent_rank": n.parent,
                            "finished": n.finished} for s, level in enumerate(tree) for r, n in enumerate(level)])
-    return _layout(fig, 200 + 55 * width), table
+    return figure(data, lay), table
 
 
 # -- recorded metrics --------------------------------------------------------------------------------------
@@ -257,22 +260,22 @@ def length_figure(metrics: dict[str, dict], key: str = "exact_match_by_length",
     """A metric by source-length bucket, one group of bars per bucket and one colour per model.
     metrics: model label -> a metrics dict holding `key` (bucket -> value) and "sentences_by_length".
     The table: one row a (model, length bucket), with the value and the number of sentences."""
-    fig = go.Figure()
+    data = []
     for k, (label, m) in enumerate(metrics.items()):
         by = m[key]  # JSON sorts the keys: put the buckets back in length order
         buckets = [b for b in BUCKET_NAMES if b in by] + [b for b in by if b not in BUCKET_NAMES]
         values = np.array([np.nan if by[b] is None else by[b] for b in buckets], dtype=float)
         counts = [m.get("sentences_by_length", {}).get(b, "?") for b in buckets]
-        fig.add_trace(go.Bar(
-            x=buckets, y=values, name=label, marker_color=OKABE_ITO[k % len(OKABE_ITO)], customdata=counts,
+        data.append(dict(
+            type="bar", x=buckets, y=values, name=label, marker=dict(color=OKABE_ITO[k % len(OKABE_ITO)]), customdata=counts,
             text=["" if np.isnan(v) else f"{v:.0%}" for v in values], textposition="outside",
             hovertemplate=f"{label}<br>source length %{{x}}<br>{measure} %{{y:.1%}} over %{{customdata}} sentences"
                           "<extra></extra>"))
-    fig.update_xaxes(title="source sentence length (words)", type="category")
-    fig.update_yaxes(title=f"{measure} (test sentences)", range=[0, 1.12], tickformat=".0%")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    lay = layout(420, barmode="group", legend=LEGEND_TOP,
+                 xaxis=dict(title=dict(text="source sentence length (words)"), type="category"),
+                 yaxis=dict(title=dict(text=f"{measure} (test sentences)"), range=[0, 1.12], tickformat=".0%"))
     column = key.removesuffix("_by_length")
     table = pd.DataFrame([{"model": label, "length": b, column: m[key].get(b),
                            "sentences": m.get("sentences_by_length", {}).get(b)}
                           for label, m in metrics.items() for b in BUCKET_NAMES])
-    return _layout(fig, 420), table
+    return figure(data, lay), table
