@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from seqviz import compare
 from seqviz.compare import CHANCE, LABELS
-from seqviz.plotting import OKABE_ITO, _layout
+from seqviz.plotting import OKABE_ITO, figure, layout
 from seqviz.plotting.palette import DARK_GREY
 
 ARCH_STYLE = {  # colour, marker, dash
@@ -27,19 +27,27 @@ CHANCE_COLOUR = DARK_GREY
 DODGE = {"rnn": -1, "lstm": 0, "gru": 1}  # side-by-side markers where lines coincide (all at 100%)
 
 
-def _chance(fig: go.Figure, y: float, text: str, where: str = "bottom right", log: bool = False) -> None:
-    """A dashed line at the guessing level, labelled. On a log axis an annotation's y is log10(y)."""
-    fig.add_hline(y=y, line=dict(color=CHANCE_COLOUR, width=2, dash="dash"))
+def _chance(y: float, text: str, where: str = "bottom right", log: bool = False) -> dict:
+    """A dashed line at the guessing level (what add_hline draws), labelled: the layout's `shapes` and
+    `annotations`. On a log axis an annotation's y is log10(y)."""
     vertical, horizontal = where.split()
-    fig.add_annotation(text=text, xref="paper", x=0 if horizontal == "left" else 1, xanchor=horizontal,
-                       yref="y", y=math.log10(y) if log else y, yanchor="top" if vertical == "bottom" else "bottom",
-                       showarrow=False, font=dict(size=15, color=CHANCE_COLOUR))
+    return dict(
+        shapes=[dict(type="line", x0=0, x1=1, xref="x domain", y0=y, y1=y, yref="y",
+                     line=dict(color=CHANCE_COLOUR, width=2, dash="dash"))],
+        annotations=[dict(text=text, xref="paper", x=0 if horizontal == "left" else 1, xanchor=horizontal,
+                          yref="y", y=math.log10(y) if log else y, yanchor="top" if vertical == "bottom" else "bottom",
+                          showarrow=False, font=dict(size=15, color=CHANCE_COLOUR))])
 
 
-def _legend(fig: go.Figure) -> None:
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", font=dict(size=16)))
-    fig.update_xaxes(tickfont=dict(size=15), title_font=dict(size=16))
-    fig.update_yaxes(tickfont=dict(size=15), title_font=dict(size=16))
+def _legend(height: int, chance: dict, xaxis: dict, yaxis: dict) -> dict:
+    """The layout of every figure of the page: the shared one, the legend on top, axis fonts for a projector;
+    xaxis and yaxis hold each axis' title text and settings."""
+    def axis(settings: dict) -> dict:
+        title = settings.pop("title")
+        return dict(settings, title=dict(text=title, font=dict(size=16)), tickfont=dict(size=15))
+
+    return layout(height, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", font=dict(size=16)),
+                  xaxis=axis(dict(xaxis)), yaxis=axis(dict(yaxis)), **chance)
 
 
 def loss_curves_figure(comp: compare.Comparison, window: int = 20) -> tuple[go.Figure, pd.DataFrame]:
@@ -65,38 +73,34 @@ def _loss_curves(df: pd.DataFrame) -> go.Figure:
 
     The bold line is the running mean (a single batch's loss is noisy); the faint one each batch.
     """
-    fig = go.Figure()
+    data = []
     for arch in [a for a in LABELS if a in set(df["arch"])]:
         d = df[df["arch"] == arch]
         colour, symbol, dash = ARCH_STYLE[arch]
         steps = d["step"].to_numpy()
-        fig.add_trace(go.Scatter(x=steps, y=d["loss"].to_numpy(), mode="lines", legendgroup=arch, showlegend=False,
-                                 line=dict(color=colour, width=1), opacity=0.3, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=steps, y=d["smoothed"].to_numpy(), mode="lines", name=LABELS[arch],
-                                 legendgroup=arch, line=dict(color=colour, width=3, dash=dash),
-                                 hovertemplate=f"{LABELS[arch]}<br>step %{{x}}<br>loss %{{y:.3f}} nats<extra></extra>"))
-    _chance(fig, math.log(1 / CHANCE), f"guessing: ln 8 = {math.log(1 / CHANCE):.2f}", "top right", log=True)
-    fig.update_xaxes(title="training step", rangemode="tozero")
-    fig.update_yaxes(title="training loss (nats, log scale)", type="log", dtick="D2")  # labels at 1, 2, 5 only
-    _legend(fig)
-    return _layout(fig, 380)
+        data.append(dict(type="scatter", x=steps, y=d["loss"].to_numpy(), mode="lines", legendgroup=arch, showlegend=False,
+                         line=dict(color=colour, width=1), opacity=0.3, hoverinfo="skip"))
+        data.append(dict(type="scatter", x=steps, y=d["smoothed"].to_numpy(), mode="lines", name=LABELS[arch],
+                         legendgroup=arch, line=dict(color=colour, width=3, dash=dash),
+                         hovertemplate=f"{LABELS[arch]}<br>step %{{x}}<br>loss %{{y:.3f}} nats<extra></extra>"))
+    chance = _chance(math.log(1 / CHANCE), f"guessing: ln 8 = {math.log(1 / CHANCE):.2f}", "top right", log=True)
+    return figure(data, _legend(380, chance, dict(title="training step", rangemode="tozero"),
+                                dict(title="training loss (nats, log scale)", type="log", dtick="D2")))  # labels at 1, 2, 5 only
 
 
 def _accuracy_curves(df: pd.DataFrame) -> go.Figure:
     """Held-out accuracy against step, one line per architecture (df: arch, step, accuracy)."""
-    fig = go.Figure()
+    data = []
     for arch in [a for a in LABELS if a in set(df["arch"])]:
         d = df[df["arch"] == arch]
         colour, symbol, dash = ARCH_STYLE[arch]
-        fig.add_trace(go.Scatter(
-            x=d["step"].to_numpy(), y=100 * d["accuracy"].to_numpy(), mode="lines+markers", name=LABELS[arch],
+        data.append(dict(
+            type="scatter", x=d["step"].to_numpy(), y=100 * d["accuracy"].to_numpy(), mode="lines+markers", name=LABELS[arch],
             line=dict(color=colour, width=3, dash=dash), marker=dict(symbol=symbol, size=8, color=colour),
             hovertemplate=f"{LABELS[arch]}<br>step %{{x}}<br>held-out accuracy %{{y:.1f}}%<extra></extra>"))
-    _chance(fig, 100 * CHANCE, f"chance {CHANCE:.1%}")
-    fig.update_xaxes(title="training step", rangemode="tozero")
-    fig.update_yaxes(title="held-out accuracy (%)", range=[0, 104], ticksuffix="%")
-    _legend(fig)
-    return _layout(fig, 380)
+    return figure(data, _legend(380, _chance(100 * CHANCE, f"chance {CHANCE:.1%}"),
+                                dict(title="training step", rangemode="tozero"),
+                                dict(title="held-out accuracy (%)", range=[0, 104], ticksuffix="%")))
 
 
 def _lag_sweep(df: pd.DataFrame, reference: str = "shipped") -> go.Figure:
@@ -108,7 +112,7 @@ def _lag_sweep(df: pd.DataFrame, reference: str = "shipped") -> go.Figure:
     The `reference` source (the shipped sweep) is drawn as solid lines with filled markers; every
     other source (the learner's live runs) as thin dotted lines with open markers in the same colours.
     """
-    fig = go.Figure()
+    data = []
     sources = list(dict.fromkeys(df["source"]))
     lags = np.unique(df["lag"].to_numpy()) if len(df) else np.array([1])
     nudge = 0.012 * max(lags.max() - min(lags.min(), 0), 10)  # a marker's width: LSTM and GRU both show at 100%
@@ -118,8 +122,8 @@ def _lag_sweep(df: pd.DataFrame, reference: str = "shipped") -> go.Figure:
             colour, symbol, dash = ARCH_STYLE[arch]
             shipped = source == reference
             custom = np.stack([d["steps"].to_numpy(), d["settings"].to_numpy(), d["lag"].to_numpy()], axis=1)
-            fig.add_trace(go.Scatter(
-                x=d["lag"].to_numpy() + DODGE[arch] * nudge, y=100 * d["accuracy"].to_numpy(), mode="lines+markers",
+            data.append(dict(
+                type="scatter", x=d["lag"].to_numpy() + DODGE[arch] * nudge, y=100 * d["accuracy"].to_numpy(), mode="lines+markers",
                 name=f"{LABELS[arch]}, {source}",
                 line=dict(color=colour, width=3 if shipped else 2, dash=dash if shipped else "dot"),
                 marker=dict(symbol=symbol if shipped else f"{symbol}-open", size=11 if shipped else 14, color=colour,
@@ -127,9 +131,7 @@ def _lag_sweep(df: pd.DataFrame, reference: str = "shipped") -> go.Figure:
                 customdata=custom,
                 hovertemplate=(f"{LABELS[arch]} ({source})<br>lag %{{customdata[2]}}<br>accuracy %{{y:.1f}}% after "
                                "%{customdata[0]} steps<br>%{customdata[1]}<extra></extra>")))
-    _chance(fig, 100 * CHANCE, f"chance {CHANCE:.1%}", "bottom left")
-    fig.update_xaxes(title="lag (digits between the symbol and the answer)", tickvals=lags,
-                     range=[min(lags.min(), 0) - 2 * nudge, lags.max() + 3 * nudge])
-    fig.update_yaxes(title="held-out accuracy (%)", range=[0, 104], ticksuffix="%")
-    _legend(fig)
-    return _layout(fig, 460)
+    return figure(data, _legend(460, _chance(100 * CHANCE, f"chance {CHANCE:.1%}", "bottom left"),
+                                dict(title="lag (digits between the symbol and the answer)", tickvals=lags,
+                                     range=[min(lags.min(), 0) - 2 * nudge, lags.max() + 3 * nudge]),
+                                dict(title="held-out accuracy (%)", range=[0, 104], ticksuffix="%")))
