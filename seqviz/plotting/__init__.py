@@ -103,10 +103,6 @@ def trace_ref(axes: tuple[str, str]) -> dict:
     return dict(xaxis=axes[0].replace("axis", ""), yaxis=axes[1].replace("axis", ""))
 
 
-def _time_axis(fig: go.Figure, tokens: list[str], row=None, col=None) -> None:
-    fig.update_xaxes(**time_axis(tokens), row=row, col=col)
-
-
 def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     fig.update_layout(**{**layout(height, title), "title": title})  # title None clears one set before
     return fig
