@@ -43,11 +43,13 @@ bench: $(VENV)/.dev-installed chromium
 	$(PY) bench/bench_projection.py
 	$(PY) bench/bench_embeddings.py
 
-# A class at once (minutes; heavy on a small machine): cold start, memory budget, soak, 30 simulated
-# students (protocol level, plus one chromium tab), and a slider's latency against a one-slider app.
+# A class at once (minutes; heavy on a small machine): cold start, memory budget, soak, server CPU of a
+# slider move on every lesson, 30 simulated students (protocol level, plus one chromium tab), and a
+# slider's latency against a one-slider app.
 bench-load: $(VENV)/.dev-installed chromium
 	$(PY) bench/bench_coldstart.py && $(PY) bench/bench_memory.py && $(PY) bench/bench_soak.py && \
-	$(PY) bench/bench_load.py --students 30 --trainers 10 --seconds 120 && $(PY) bench/bench_latency.py
+	$(PY) bench/bench_pages_cpu.py && $(PY) bench/bench_load.py --students 30 --trainers 10 --seconds 120 && \
+	$(PY) bench/bench_latency.py
 
 # Rebuild every shipped checkpoint from its recipe (deterministic; writes assets/ and SHA256SUMS).
 build-zoo: $(VENV)/.installed
