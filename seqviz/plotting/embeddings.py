@@ -60,11 +60,6 @@ def _layout_dict(height: int, title: str | None = None, **more) -> dict:
     return {**out, **more}
 
 
-def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(**_layout_dict(height), title=title)
-    return fig
-
-
 def _traces(coords: np.ndarray, words: Sequence[str], groups: Sequence[str | None], colours: dict[str, str],
             highlight: set[str], labels: bool, showlegend: bool = True) -> list:
     """One trace per group (legend entries toggle groups), plus one for the searched words on top; as dicts."""
@@ -180,16 +175,15 @@ def vector_rows_heatmap(words: Sequence[str], rows: np.ndarray, max_dims: int = 
     rows = np.asarray(rows)[:, :max_dims]
     n, d = rows.shape
     bound = float(np.abs(rows).max()) or 1.0
-    fig = go.Figure(go.Heatmap(
-        z=rows, x=np.arange(d), y=list(words), colorscale=DIVERGING, zmin=-bound, zmax=bound, zmid=0,
-        colorbar=dict(title="value"),
-        hovertemplate="%{y}<br>dimension %{x}<br>value = %{z:.4f}<extra></extra>",
-    ))
-    fig.update_xaxes(title="dimension i of the vector e<sub>w</sub>")
-    fig.update_yaxes(title="word w (file order)", autorange="reversed", tickfont=dict(size=15), type="category")
+    heat = dict(type="heatmap", z=rows, x=np.arange(d), y=list(words), colorscale=DIVERGING, zmin=-bound, zmax=bound,
+                zmid=0, colorbar=dict(title=dict(text="value")),
+                hovertemplate="%{y}<br>dimension %{x}<br>value = %{z:.4f}<extra></extra>")
+    lay = _layout_dict(140 + 26 * max(n, 4), xaxis=dict(title=dict(text="dimension i of the vector e<sub>w</sub>")),
+                       yaxis=dict(title=dict(text="word w (file order)"), autorange="reversed", tickfont=dict(size=15),
+                                  type="category"))
     table = pd.DataFrame(rows, columns=[f"e[{i}]" for i in range(d)])
     table.insert(0, "word", list(words))
-    return _layout(fig, 140 + 26 * max(n, 4)), table
+    return figure([heat], lay), table
 
 
 def norms_by_rank(words: Sequence[str], norms: np.ndarray) -> tuple[go.Figure, pd.DataFrame]:
@@ -197,12 +191,13 @@ def norms_by_rank(words: Sequence[str], norms: np.ndarray) -> tuple[go.Figure, p
     GloVe and fastText write the most frequent words first)."""
     norms = np.asarray(norms, dtype=np.float64)
     rank = np.arange(1, len(norms) + 1)
-    scatter = go.Scattergl if len(norms) >= WEBGL_FROM else go.Scatter
-    fig = go.Figure(scatter(x=rank, y=norms, mode="markers", marker=dict(size=5, color=OKABE_ITO[0], opacity=0.6),
-                            hovertemplate="row %{x}<br>||e|| = %{y:.3f}<extra></extra>", name="words"))
-    fig.update_xaxes(title="row in the file (1 = first word)", type="log" if len(norms) > 100 else "linear")
-    fig.update_yaxes(title="vector length ||e<sub>w</sub>||", rangemode="tozero")
-    return _layout(fig, 380), pd.DataFrame({"row": rank, "word": list(words), "length": norms})
+    points = dict(type="scattergl" if len(norms) >= WEBGL_FROM else "scatter", x=rank, y=norms, mode="markers",
+                  marker=dict(size=5, color=OKABE_ITO[0], opacity=0.6), name="words",
+                  hovertemplate="row %{x}<br>||e|| = %{y:.3f}<extra></extra>")
+    lay = _layout_dict(380, xaxis=dict(title=dict(text="row in the file (1 = first word)"),
+                                       type="log" if len(norms) > 100 else "linear"),
+                       yaxis=dict(title=dict(text="vector length ||e<sub>w</sub>||"), rangemode="tozero"))
+    return figure([points], lay), pd.DataFrame({"row": rank, "word": list(words), "length": norms})
 
 
 def preview_frame(words: Sequence[str], rows: np.ndarray, norms: np.ndarray, max_dims: int = 8) -> pd.DataFrame:
