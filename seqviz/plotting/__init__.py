@@ -103,11 +103,6 @@ def trace_ref(axes: tuple[str, str]) -> dict:
     return dict(xaxis=axes[0].replace("axis", ""), yaxis=axes[1].replace("axis", ""))
 
 
-def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(**{**layout(height, title), "title": title})  # title None clears one set before
-    return fig
-
-
 def loss_chart(steps: list[int], losses: list[float]) -> alt.Chart:
     """Training loss against step, log scale (altair: small, declarative)."""
     df = pd.DataFrame({"step": steps, "loss": losses})

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from plotly.utils import PlotlyJSONEncoder
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, _layout, figure, layout, math_label, token_label
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, token_label, trace_ref
 from seqviz.plotting.palette import HIGHLIGHT, UNIT_OUTLINE
 from seqviz.models.recurrent import CellTrace, RecurrentTrace
 
@@ -85,12 +85,6 @@ def _token_axis(tokens: list[str], size: int, title: bool, max_labels: int = MAX
     ticks = list(range(1, T + 1, max(1, math.ceil(T / max_labels))))
     return dict(tickmode="array", tickvals=ticks, ticktext=[token_label(tokens[s - 1]) for s in ticks], tickangle=0,
                 tickfont=dict(size=size), title=dict(text=f"input character {math_label('x_t')}" if title else None))
-
-
-def _token_ticks(fig: go.Figure, tokens: list[str], row=None, col=None, size: int = 14, title: bool = True,
-                 max_labels: int = MAX_LABELS) -> None:
-    """Steps 1..T labelled with their characters; long texts get every k-th label so none overlap."""
-    fig.update_xaxes(**_token_axis(tokens, size, title, max_labels), row=row, col=col)
 
 
 def panel_title(name: str) -> str:
@@ -266,27 +260,28 @@ def state_before_after(before: CellTrace, after: CellTrace, tokens: list[str], s
     a, b = _values(before, state), _values(after, state)
     bound = 1.0 if state == "h" else float(max(1.0, np.abs(a).max(), np.abs(b).max()))
     T, H = a.shape
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=[f"{math_label(state + '_t')} as trained", f"{math_label(state + '_t')} with the intervention"])
+    lay, panels = subplots(2, 1, (f"{math_label(state + '_t')} as trained", f"{math_label(state + '_t')} with the intervention"),
+                           shared_xaxes=True, vertical_spacing=0.1)
     custom = np.array([[token_label(tok) for tok in tokens]] * H)
     changed = sorted(u for u in set(changed) if 0 <= u < H)
-    for row, values in ((1, a), (2, b)):
-        fig.add_trace(go.Heatmap(
-            z=values.T, x=np.arange(1, T + 1), y=np.arange(H), customdata=custom, coloraxis="coloraxis",
-            hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>unit %{{y}}<br>{state} = %{{z:.3f}}<extra></extra>"),
-            row=row, col=1)
+    data = []
+    for row, (values, axes) in enumerate(zip((a, b), panels), start=1):
+        data.append(dict(type="heatmap", z=values.T, x=np.arange(1, T + 1), y=np.arange(H), customdata=custom,
+                         coloraxis="coloraxis", **trace_ref(axes),
+                         hovertemplate=f"t = %{{x}} ('%{{customdata}}')<br>unit %{{y}}<br>{state} = %{{z:.3f}}<extra></extra>"))
         if changed:  # ▶ at the left edge of every row the intervention touches
-            fig.add_trace(go.Scatter(
-                x=[0.5] * len(changed), y=changed, mode="markers", showlegend=False, cliponaxis=False,
-                marker=dict(symbol="triangle-right", size=11, color=HIGHLIGHT, line=dict(color="black", width=1)),
-                hovertemplate="unit %{y}: changed<extra></extra>"), row=row, col=1)
-        fig.update_yaxes(range=[H - 0.5, -0.5], title="unit", dtick=max(1, H // 16), row=row, col=1)  # unit 0 on top
-        fig.update_xaxes(range=[0.5, T + 0.5], row=row, col=1)
-        _token_ticks(fig, tokens, row, 1, title=row == 2)
-    fig.update_layout(coloraxis=dict(colorscale=DIVERGING, cmin=-bound, cmax=bound, colorbar=dict(title=state)))
-    fig.update_annotations(font=dict(size=17))
-    fig = _layout(fig, 160 + 2 * (40 + 9 * H))
-    fig.update_layout(margin=dict(t=45))  # room for the top panel's title above the plot
+            data.append(dict(type="scatter", x=[0.5] * len(changed), y=changed, mode="markers", showlegend=False,
+                             cliponaxis=False, **trace_ref(axes),
+                             marker=dict(symbol="triangle-right", size=11, color=HIGHLIGHT, line=dict(color="black", width=1)),
+                             hovertemplate="unit %{y}: changed<extra></extra>"))
+        lay[axes[1]].update(range=[H - 0.5, -0.5], title=dict(text="unit"), dtick=max(1, H // 16))  # unit 0 on top
+        lay[axes[0]].update(range=[0.5, T + 0.5], **_token_axis(tokens, 14, row == 2))
+    for note in lay["annotations"]:
+        note["font"] = dict(size=17)
+    lay.update(layout(160 + 2 * (40 + 9 * H)),
+               coloraxis=dict(colorscale=DIVERGING, cmin=-bound, cmax=bound, colorbar=dict(title=dict(text=state))))
+    lay["margin"]["t"] = 45  # room for the top panel's title above the plot
+    fig = figure(data, lay)
     table = pd.DataFrame({"t": np.repeat(np.arange(1, T + 1), H), "character": np.repeat(tokens, H),
                           "unit": np.tile(np.arange(H), T), f"{state} as trained": a.reshape(-1),
                           f"{state} with the intervention": b.reshape(-1)})
