@@ -103,6 +103,18 @@ def trace_ref(axes: tuple[str, str]) -> dict:
     return dict(xaxis=axes[0].replace("axis", ""), yaxis=axes[1].replace("axis", ""))
 
 
+def hline(y: float, axes: tuple[str, str] = ("xaxis", "yaxis"), **line) -> dict:
+    """A horizontal line at y across the panel of `axes` (what plotly's add_hline draws), as a shape dict."""
+    ref = trace_ref(axes)
+    return dict(type="line", x0=0, x1=1, xref=ref["xaxis"] + " domain", y0=y, y1=y, yref=ref["yaxis"], line=line)
+
+
+def vline(x: float, axes: tuple[str, str] = ("xaxis", "yaxis"), **line) -> dict:
+    """A vertical line at x the full height of the panel of `axes` (what add_vline draws), as a shape dict."""
+    ref = trace_ref(axes)
+    return dict(type="line", x0=x, x1=x, xref=ref["xaxis"], y0=0, y1=1, yref=ref["yaxis"] + " domain", line=line)
+
+
 def loss_chart(steps: list[int], losses: list[float]) -> alt.Chart:
     """Training loss against step, log scale (altair: small, declarative)."""
     df = pd.DataFrame({"step": steps, "loss": losses})

@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from seqviz.models.attention import AttentionSteps, dot_product_spread
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, trace_ref
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, trace_ref, vline
 
 from seqviz.plotting.palette import HIGHLIGHT, MASK_GREY  # noqa: E402
 MINUS_INF = "−∞"
@@ -256,8 +256,7 @@ def temperature_figure(taus: np.ndarray, weights: np.ndarray, words: list[str], 
                  legend=dict(orientation="h", y=-0.25, yanchor="top"),
                  # the line at τ spans the plot's height (y in paper units); annotations on a log axis take
                  # log10 coordinates, shapes data coordinates
-                 shapes=[dict(type="line", x0=tau, x1=tau, xref="x", y0=0, y1=1, yref="y domain",
-                              line=dict(color="black", width=2, dash="dot"))],
+                 shapes=[vline(tau, color="black", width=2, dash="dot")],
                  annotations=[dict(x=math.log10(tau), y=1.02, yref="y", text=f"τ = {tau:g}", showarrow=False,
                                    xanchor="left", xshift=4, font=dict(size=16))])
     table = pd.DataFrame(weights, columns=[f"alpha {query + 1},{j} ({w})" for j, w in enumerate(words, start=1)])

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, figure, layout, math_label, subplots, time_axis, token_label, trace_ref
+from seqviz.plotting import DIVERGING, OKABE_ITO, figure, hline, layout, math_label, subplots, time_axis, token_label, trace_ref
 from seqviz.plotting.palette import BACKWARD, BIAS_GREY, FORWARD, GRID, UNIT_OUTLINE
 from seqviz.models.recurrent import RecurrentTrace
 
@@ -46,11 +46,6 @@ def _outline_step(t: int | None, x: str = "x", y: str = "y") -> list[dict]:
         return []
     return [dict(type="rect", x0=t - 0.5, x1=t + 0.5, xref=x, y0=0, y1=1, yref=f"{y} domain",
                  line=dict(color=UNIT_OUTLINE, width=3))]
-
-
-def _hline(y: float, **line) -> dict:
-    """A horizontal line across the plot at y (what add_hline draws), as a shape dict."""
-    return dict(type="line", x0=0, x1=1, xref="x domain", y0=y, y1=y, yref="y", line=line)
 
 
 def _state_heatmap(z: np.ndarray, tokens: list[str], name: str, showscale: bool,
@@ -137,7 +132,7 @@ def concat_heatmap(trace: RecurrentTrace, t: int | None = None) -> tuple[go.Figu
                  yaxis=dict(title=dict(text=f"component of {H_CAT}"), autorange="reversed", tickmode="array",
                             tickvals=ticks, ticktext=[ylabels[j] for j in ticks], tickfont=dict(size=14)),
                  # the first line: where h→ ends and h← begins
-                 shapes=[_hline(H - 0.5, color="black", width=3), *_outline_step(t)], annotations=notes)
+                 shapes=[hline(H - 0.5, color="black", width=3), *_outline_step(t)], annotations=notes)
     return figure([heat], lay), states_table(trace)
 
 
@@ -178,7 +173,7 @@ def readout_split_figure(split: dict[str, np.ndarray], tokens: list[str], t: int
                      marker=dict(symbol="diamond", size=14, color="black"),
                      hovertemplate="t = %{x}<br>score = %{y:+.2f}<extra></extra>"))
     lay = layout(380, xaxis=time_axis(tokens), yaxis=dict(title=dict(text=f"score for '{positive_name}' (log-odds)")),
-                 barmode="relative", legend=LEGEND, shapes=[_hline(0, color="black", width=1), *_outline_step(t)])
+                 barmode="relative", legend=LEGEND, shapes=[hline(0, color="black", width=1), *_outline_step(t)])
     table = pd.DataFrame({"t": steps, "character": list(tokens), **split})
     return figure(data, lay), table
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from seqviz.plotting import FONT, OKABE_ITO, SEQUENTIAL, figure
+from seqviz.plotting import FONT, OKABE_ITO, SEQUENTIAL, figure, vline
 from seqviz.plotting.palette import GRID, HIGHLIGHT, WINDOW
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up")
@@ -153,8 +153,7 @@ def metrics_curve(epochs: Sequence[int], analogy: Sequence[float], purity: Seque
     lay = _lay(320, "Quality after each epoch", xaxis=x, yaxis=dict(title=_title("%"), range=[0, 102]),
                legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     if current is not None:  # the epoch shown, as a dotted line across the plot
-        lay["shapes"] = [dict(type="line", x0=current, x1=current, xref="x", y0=0, y1=1, yref="y domain",
-                              line=dict(color="black", width=2, dash="dot"))]
+        lay["shapes"] = [vline(current, color="black", width=2, dash="dot")]
     table = pd.DataFrame({"epoch": list(epochs), "analogy_accuracy": list(analogy), "purity": list(purity)})
     return figure(data, lay), table
 

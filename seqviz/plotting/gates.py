@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from plotly.utils import PlotlyJSONEncoder
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, token_label, trace_ref
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, hline, layout, math_label, subplots, token_label, trace_ref
 from seqviz.plotting.palette import HIGHLIGHT, UNIT_OUTLINE
 from seqviz.models.recurrent import CellTrace, RecurrentTrace
 
@@ -227,8 +227,7 @@ def answer_bars(probs: dict[str, np.ndarray], class_names: list[str],
                  tickvals=class_names)
     lay = layout(380, xaxis=x, yaxis=dict(range=[0, 1.12], title=dict(text="probability"), tickvals=[0, 0.25, 0.5, 0.75, 1]),
                  barmode="group", showlegend=len(probs) > 1, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-                 shapes=[dict(type="line", x0=0, x1=1, xref="x domain", y0=1 / C, y1=1 / C, yref="y",
-                              line=dict(dash="dash", color="gray"))],
+                 shapes=[hline(1 / C, dash="dash", color="gray")],
                  annotations=[dict(x=1, xref="paper", xanchor="left", y=1 / C, yanchor="middle", showarrow=False,
                                    text=f"chance<br>1/{C}", font=dict(color="gray", size=14))])  # right of the plot: no bar hides it
     lay["margin"]["r"] = 70

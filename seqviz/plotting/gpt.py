@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from seqviz.plotting import OKABE_ITO, SEQUENTIAL, figure, layout, subplots, token_label, trace_ref
+from seqviz.plotting import OKABE_ITO, SEQUENTIAL, figure, hline, layout, subplots, token_label, trace_ref
 from seqviz.sampling import Filtered, Generation
 
 from seqviz.plotting.palette import AFTER, BEFORE, CHOSEN  # noqa: E402
@@ -193,8 +193,7 @@ def training_figure(steps: list[int], losses: list[float], checks: list[dict]) -
                  yaxis=dict(title=dict(text="cross-entropy loss (nats per character)"), rangemode="tozero"),
                  legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     if bigram_nll is not None:  # a line across the plot's width (x in paper units), labelled under its left end
-        lay["shapes"] = [dict(type="line", x0=0, x1=1, xref="x domain", y0=bigram_nll, y1=bigram_nll, yref="y",
-                              line=dict(color=CHOSEN, dash="dash", width=2))]
+        lay["shapes"] = [hline(bigram_nll, color=CHOSEN, dash="dash", width=2)]
         lay["annotations"] = [dict(text="bigram (validation)", showarrow=False, x=0, xanchor="left", xref="x domain",
                                    y=bigram_nll, yanchor="top", yref="y")]
     return figure(data, lay), pd.DataFrame(checks)

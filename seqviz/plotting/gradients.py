@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from seqviz import gradients as G
-from seqviz.plotting import (DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, math_label, subplots, tex_number,
+from seqviz.plotting import (DIVERGING, OKABE_ITO, SEQUENTIAL, figure, vline, layout, math_label, subplots, tex_number,
                              time_axis, token_label, trace_ref)
 
 from seqviz.plotting.palette import ARCHITECTURES as ARCH_COLOURS  # noqa: E402
@@ -145,8 +145,7 @@ def jacobian_products_figure(tokens: list[str], jac: G.RNNJacobians,
     lay = layout(440, xaxis=_token_axis(tokens), yaxis=_log_axis("spectral norm", products, grad_ratio, step_norms),
                  legend=dict(orientation="h", y=1.08, yanchor="bottom", x=1, xanchor="right"))
     if k is not None:  # a line at step k over the plot's height, labelled above it (what add_vline draws)
-        lay["shapes"] = [dict(type="line", x0=k, x1=k, xref="x", y0=0, y1=1, yref="y domain",
-                              line=dict(color=OKABE_ITO[1], width=3))]
+        lay["shapes"] = [vline(k, color=OKABE_ITO[1], width=3)]
         lay["annotations"] = [dict(text=f"k = {k}", font=dict(size=16), showarrow=False, x=k, xref="x",
                                    xanchor="center", y=1, yref="y domain", yanchor="bottom")]
     return figure(data, lay), table

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, layout, subplots, trace_ref
+from seqviz.plotting import DIVERGING, OKABE_ITO, SEQUENTIAL, figure, hline, layout, subplots, trace_ref
 
 PHENOMENON_LABELS = {"overall": "all test reviews", "held-out template": "held-out template"}
 
@@ -25,12 +25,6 @@ def _token_axis(tokens: list[str], title: str = "word read, t") -> dict:
     """The word axis, as an axis dict: steps 1..T labelled by the words, slanted past 12 words."""
     return dict(tickmode="array", tickvals=list(range(1, len(tokens) + 1)), ticktext=list(tokens),
                 tickangle=-45 if len(tokens) > 12 else 0, tickfont=dict(size=15), title=dict(text=title))
-
-
-def _hline(y: float, axes: tuple[str, str] = ("xaxis", "yaxis"), **line) -> dict:
-    """A horizontal line at y across the panel of `axes` (plotly's add_hline, as a shape dict)."""
-    ref = trace_ref(axes)
-    return dict(type="line", x0=0, x1=1, xref=ref["xaxis"] + " domain", y0=y, y1=y, yref=ref["yaxis"], line=line)
 
 
 _LEGEND_ABOVE = dict(orientation="h", yanchor="bottom", y=1.02, x=0)
@@ -76,8 +70,8 @@ def reading_figure(tokens: list[str], p_positive: dict[str, np.ndarray], hidden:
                  hovertemplate=label + "<br>after '%{customdata}' (t = %{x})<br>p(positive) = %{y:.3f}<extra></extra>",
                  **top)
             for k, (label, p) in enumerate(p_positive.items())]
-    if data:  # plotly's add_hline(row=1) skipped a panel without traces
-        lay["shapes"] = [_hline(0.5, panels[0], color="gray", dash="dash")]
+    if data:  # plotly's addhline(row=1) skipped a panel without traces
+        lay["shapes"] = [hline(0.5, panels[0], color="gray", dash="dash")]
     lay[panels[0][1]].update(range=[-0.03, 1.03], title=dict(text="p(positive)"), tickvals=[0, 0.5, 1])
     if hidden is not None:
         custom = np.array([list(tokens)] * H)  # (H, T)
@@ -140,7 +134,7 @@ def accuracy_figure(metrics: dict[str, dict[str, float | None]], counts: dict[st
     lay = layout(460, barmode="group", legend=_LEGEND_ABOVE,
                  yaxis=dict(range=[0, 1.02], title=dict(text="accuracy"), tickformat=".0%"),
                  xaxis=dict(title=dict(text="test reviews with this phenomenon (how many)"), tickfont=dict(size=14)),
-                 shapes=[_hline(0.5, color="gray", dash="dash")],
+                 shapes=[hline(0.5, color="gray", dash="dash")],
                  annotations=[dict(showarrow=False, text="chance", x=1, xanchor="right", xref="x domain", y=0.5,
                                    yanchor="bottom", yref="y")])  # add_hline's annotation_position="top right"
     return figure(data, lay), _accuracy_frame(metrics, counts)
@@ -208,7 +202,7 @@ def seeds_figure(rows: list[dict]) -> tuple[go.Figure, pd.DataFrame]:
                          customdata=part["seed"], name=label,
                          hovertemplate=label + "<br>%{x}<br>seed %{customdata}: %{y:.1%}<extra></extra>"))
     lay = layout(400, barmode="group", scattermode="group", legend=_LEGEND_ABOVE,
-                 shapes=[_hline(0.5, color="gray", dash="dash")],
+                 shapes=[hline(0.5, color="gray", dash="dash")],
                  yaxis=dict(range=[0, 1.02], title=dict(text="test accuracy"), tickformat=".0%"),
                  xaxis=dict(title=dict(text="test reviews"), tickfont=dict(size=14)))
     return figure(data, lay), table
